@@ -1,0 +1,41 @@
+"""Persistence behind one interface: ``Store`` groups the repositories over one engine.
+
+The HTTP layer never builds SQL; it calls these methods. SQLite (WAL) and PostgreSQL behave
+the same, which the test suite checks by running every store test on both.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from palabre.store.comments import CommentStore, NewComment, StoreError, ThreadPage
+from palabre.store.engine import create_engine, migrate, normalise_url
+from palabre.store.spam_events import SpamEvent, SpamEventStore
+
+__all__ = [
+    "CommentStore",
+    "NewComment",
+    "SpamEvent",
+    "SpamEventStore",
+    "Store",
+    "StoreError",
+    "ThreadPage",
+]
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = normalise_url(url)
+        self.engine: sa.Engine = create_engine(self.url)
+        self.comments = CommentStore(self.engine)
+        self.spam_events = SpamEventStore(self.engine)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def migrate(self) -> None:
+        migrate(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()

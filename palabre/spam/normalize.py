@@ -1,0 +1,130 @@
+"""Text normalisation that undoes the usual tricks spammers use to dodge word filters.
+
+The output is what the feature extractor sees; the original text is still used for
+"shape" signals (capitals, styled letters), so the tricks themselves become evidence.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Long inputs are cut before any work so a megabyte comment costs the same as a long one.
+MAX_CHARS = 20_000
+
+# Cyrillic and Greek letters that look like Latin ones. Only applied inside words that
+# also contain Latin letters, so genuine Russian or Greek text is left alone.
+_CONFUSABLES = {
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
+    "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i",
+    "ј": "j", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ɡ": "g", "ո": "n", "ս": "u",
+    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P",
+    "С": "C", "Т": "T", "У": "Y", "Х": "X", "Ѕ": "S", "І": "I", "Ј": "J",
+    "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+    "τ": "t", "υ": "u", "χ": "x", "ω": "w",
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
+    "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+}  # fmt: skip
+_CONFUSABLE_CLASS = "[" + "".join(sorted(_CONFUSABLES)) + "]"
+_MIXED_WORD = re.compile(r"\w*(?:[A-Za-z]\w*" + _CONFUSABLE_CLASS + "|" + _CONFUSABLE_CLASS
+                         + r"\w*[A-Za-z])\w*")  # fmt: skip
+
+_TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]{0,200}>")
+_SPACED = re.compile(r"(?<![\w])(?:[^\W_][ .\-_*·]){3,}[^\W_](?![\w])")
+_SPACED_SEP = re.compile(r"[ .\-_*·]")
+_WS = re.compile(r"\s+")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_REPEAT = re.compile(r"(.)\1{3,}")
+
+
+def _enclosed_letter(cp: int) -> str | None:
+    """Letters in boxes and circles that NFKC leaves alone (🅰, 🅐, regional indicators)."""
+    for start in (0x1F150, 0x1F170, 0x1F1E6):
+        if start <= cp < start + 26:
+            return chr(ord("A") + cp - start)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Normalized:
+    """Normalised text plus counts of the tricks that were undone (each one is evidence)."""
+
+    text: str  # cleaned, NFKC, de-confused; original case kept
+    styled: int  # characters changed by NFKC or enclosed-letter mapping (𝗪𝗜𝗡, full-width)
+    invisible: int  # zero-width / format characters removed
+    confusable_words: int  # words mixing Latin with look-alike letters
+    spaced_runs: int  # "f r e e" style runs collapsed
+    truncated: bool
+
+
+def safe_text(text: object) -> str:
+    """Any input to a valid, bounded str: lone surrogates and bad bytes become U+FFFD."""
+    if text is None:
+        return ""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    elif not isinstance(text, str):
+        text = str(text)
+    text = text[: MAX_CHARS * 2]
+    return text.encode("utf-8", "replace").decode("utf-8", "replace")
+
+
+def normalize(raw: object) -> Normalized:
+    text = safe_text(raw)
+    truncated = len(text) > MAX_CHARS
+    text = text[:MAX_CHARS]
+    # Entities twice: some sources double-escape (&amp;quot;).
+    text = html.unescape(html.unescape(text))
+    text = _TAG.sub(" ", text)
+
+    out: list[str] = []
+    styled = invisible = 0
+    # Fast path: plain ASCII needs only control-character cleaning.
+    chars = text if not text.isascii() else ""
+    if not chars:
+        out.append(_CONTROL.sub(" ", text))
+    for ch in chars:
+        cat = unicodedata.category(ch)
+        if cat == "Cf":
+            invisible += 1
+            continue
+        if cat == "Cc" or cat == "Cs":
+            out.append(" ")
+            continue
+        if ch.isascii():
+            out.append(ch)
+            continue
+        enclosed = _enclosed_letter(ord(ch))
+        if enclosed is not None:
+            styled += 1
+            out.append(enclosed)
+            continue
+        norm = unicodedata.normalize("NFKC", ch)
+        if norm != ch and norm.isascii() and norm.isalnum():
+            styled += 1
+        out.append(norm)
+    text = "".join(out)
+
+    confusable_words = 0
+
+    def _fix(m: re.Match[str]) -> str:
+        nonlocal confusable_words
+        confusable_words += 1
+        return "".join(_CONFUSABLES.get(c, c) for c in m.group(0))
+
+    text = _MIXED_WORD.sub(_fix, text)
+
+    spaced_runs = 0
+
+    def _join(m: re.Match[str]) -> str:
+        nonlocal spaced_runs
+        spaced_runs += 1
+        return _SPACED_SEP.sub("", m.group(0))
+
+    text = _SPACED.sub(_join, text)
+    # "!!!!!!!!" and "soooooo" carry no more meaning after the fourth repeat.
+    text = _REPEAT.sub(r"\1\1\1", text)
+    text = _WS.sub(" ", text).strip()
+    return Normalized(text, styled, invisible, confusable_words, spaced_runs, truncated)

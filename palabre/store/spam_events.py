@@ -1,0 +1,72 @@
+"""The append-only log of labelled records that trains each site's filter state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from palabre.store.engine import write_transaction
+from palabre.store.schema import spam_event
+from palabre.timeutil import utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class SpamEvent:
+    id: int
+    site_id: int
+    is_spam: bool
+    record: dict[str, Any]
+
+
+class SpamEventStore:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+
+    def append(
+        self,
+        site_id: int,
+        record: dict[str, Any],
+        is_spam: bool,
+        *,
+        source: str,
+        actor: str = "",
+        comment_id: int | None = None,
+        conn: sa.Connection | None = None,
+    ) -> int:
+        """Log one decision; pass ``conn`` to make it part of a larger write."""
+        values = {
+            "site_id": site_id,
+            "record": record,
+            "is_spam": is_spam,
+            "source": source,
+            "actor": actor,
+            "comment_id": comment_id,
+            "created": utcnow(),
+        }
+        statement = spam_event.insert().values(**values).returning(spam_event.c.id)
+        if conn is not None:
+            return int(conn.execute(statement).scalar_one())
+        with write_transaction(self.engine) as own:
+            return int(own.execute(statement).scalar_one())
+
+    def latest_id(self, site_ids: list[int] | None) -> int:
+        """Newest event id for these sites (all sites when None); 0 when there is none."""
+        query = sa.select(sa.func.max(spam_event.c.id))
+        if site_ids is not None:
+            query = query.where(spam_event.c.site_id.in_(site_ids))
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def since(self, site_ids: list[int] | None, after_id: int) -> list[SpamEvent]:
+        query = (
+            sa.select(spam_event.c.id, spam_event.c.site_id, spam_event.c.is_spam,
+                      spam_event.c.record)
+            .where(spam_event.c.id > after_id)
+            .order_by(spam_event.c.id)
+        )  # fmt: skip
+        if site_ids is not None:
+            query = query.where(spam_event.c.site_id.in_(site_ids))
+        with self.engine.connect() as conn:
+            return [SpamEvent(r.id, r.site_id, r.is_spam, r.record) for r in conn.execute(query)]
