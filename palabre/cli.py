@@ -1,0 +1,129 @@
+"""The ``palabre`` command (click): serve, database, spam filter, keys, admin users."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from palabre.config import ConfigError, Settings, load_settings
+
+SETTINGS_ENV = "_PALABRE_SETTINGS_JSON"  # hands validated settings to worker processes
+
+config_option = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="TOML configuration file (default: $PALABRE_CONFIG, else built-in defaults).",
+)
+
+
+def settings_from(config_path: Path | None) -> Settings:
+    try:
+        return load_settings(config_path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="palabre")
+def main() -> None:
+    """Palabre: self-hosted comments with a learning spam filter."""
+
+
+@main.command()
+@config_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes (they share the database and what the filter learned).",
+)
+def serve(config_path: Path | None, host: str, port: int, workers: int) -> None:
+    """Run the comment server, the demo page and the admin."""
+    import uvicorn
+
+    from palabre.store import Store
+
+    settings = settings_from(config_path)
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = settings.public_url.rstrip("/") or f"http://{shown_host}:{port}"
+    settings = settings.with_default_site(f"http://{shown_host}:{port}")
+    store = Store(settings.resolved_database_url)
+    try:
+        store.migrate()  # once here, so workers never race each other on a migration
+    except Exception as exc:
+        raise click.ClickException(
+            f"cannot open the database ({exc.__class__.__name__}: {exc}); check "
+            "PALABRE_DATABASE_URL / database_url and that the server is reachable"
+        ) from exc
+    finally:
+        store.close()
+    where = "SQLite file " + settings.resolved_database_url.removeprefix("sqlite:///")
+    if not settings.resolved_database_url.startswith("sqlite"):
+        where = "PostgreSQL"
+    click.echo(f"Palabre on {where}")
+    click.echo(f"  demo article page: {base}/")
+    click.echo(f"  admin:             {base}/admin")
+    click.echo(f"  API docs:          {base}/api/docs")
+    os.environ[SETTINGS_ENV] = settings.model_dump_json()
+    uvicorn.run(
+        "palabre.cli:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+    )
+
+
+def app_from_environment():  # type: ignore[no-untyped-def]
+    """Factory for uvicorn's workers: settings were validated once, by ``serve``."""
+    from palabre.app import create_app
+
+    return create_app(Settings.model_validate_json(os.environ[SETTINGS_ENV]))
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("migrate")
+@config_option
+def db_migrate(config_path: Path | None) -> None:
+    """Apply pending schema migrations (serve does this too, on start)."""
+    from palabre.store import Store
+
+    store = Store(settings_from(config_path).resolved_database_url)
+    store.migrate()
+    store.close()
+    click.echo("schema is up to date")
+
+
+@main.command("check-config")
+@config_option
+def check_config(config_path: Path | None) -> None:
+    """Validate the configuration and print it (secrets are kept in a separate file)."""
+    click.echo(settings_from(config_path).model_dump_json(indent=2))
+
+
+def _register_optional_groups() -> None:
+    """Command groups owned by other packages, each importable on its own."""
+    from palabre.spam.cli import spam_cli
+
+    main.add_command(spam_cli)
+
+
+_register_optional_groups()
+
+if __name__ == "__main__":
+    sys.exit(main())
