@@ -27,9 +27,16 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 async def _send_error(send: Send, status: int, field: str, message: str) -> None:
     body = orjson.dumps({"error": {"field": field, "message": message}})
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})  # fmt: skip
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

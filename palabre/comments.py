@@ -191,9 +191,12 @@ class CommentService:
         row = store.find_thread(site_id, uri)
         if row is None:
             body = orjson.dumps(
-                {"thread": {"id": None, "uri": uri, "title": None, "count": 0},
-                 "comments": [], "next": None}
-            )  # fmt: skip
+                {
+                    "thread": {"id": None, "uri": uri, "title": None, "count": 0},
+                    "comments": [],
+                    "next": None,
+                }
+            )
         else:
             key = (row["id"], row["version"], sort, size, cursor)
             body = self.cache.get(key)
@@ -202,9 +205,12 @@ class CommentService:
                 count = store.counts(site_id, [uri])[uri]
                 thread = {"id": row["id"], "uri": uri, "title": row["title"], "count": count}
                 body = orjson.dumps(
-                    {"thread": thread, "comments": [public_comment(c) for c in page.comments],
-                     "next": page.next_cursor}
-                )  # fmt: skip
+                    {
+                        "thread": thread,
+                        "comments": [public_comment(c) for c in page.comments],
+                        "next": page.next_cursor,
+                    }
+                )
                 self.cache.put(key, body)
         config = {
             "edit_window": self.limits.edit_window,
@@ -232,8 +238,9 @@ class CommentService:
                 headers={"Retry-After": str(max(wait, 1))},
             )
 
-    def _initial_status(self, site: SiteConfig, site_id: int, email: str | None,
-                        verdict: Verdict | None) -> str:  # fmt: skip
+    def _initial_status(
+        self, site: SiteConfig, site_id: int, email: str | None, verdict: Verdict | None
+    ) -> str:
         if verdict is not None and verdict.klass in ("spam", "discard"):
             return "spam"
         if verdict is not None and verdict.klass == "unsure":
@@ -293,8 +300,9 @@ class CommentService:
 
     def _owned(self, comment_id: int, token: str | None) -> dict[str, Any]:
         if not token:
-            raise InputError("token", "an edit token is required (Authorization: Bearer ...)",
-                             status=401)  # fmt: skip
+            raise InputError(
+                "token", "an edit token is required (Authorization: Bearer ...)", status=401
+            )
         row = self.rt.store.comments.get(comment_id)
         if row is None or row["status"] == "deleted":
             raise InputError("id", f"comment {comment_id} does not exist", status=404)
@@ -306,8 +314,9 @@ class CommentService:
             raise InputError("token", exc.message, status=403) from exc
         return row
 
-    def edit(self, comment_id: int, token: str | None, text: str,
-             author: str | None, website: str | None) -> dict[str, Any]:  # fmt: skip
+    def edit(
+        self, comment_id: int, token: str | None, text: str, author: str | None, website: str | None
+    ) -> dict[str, Any]:
         self._owned(comment_id, token)
         body = _clean_body(text, self.limits.max_length)
         new_author = (
@@ -315,9 +324,12 @@ class CommentService:
         )
         new_website = None if website is None else (normalise_website(website) or "")
         return self.rt.store.comments.update_comment(
-            comment_id, text=body, html=render_markdown(body), author=new_author,
+            comment_id,
+            text=body,
+            html=render_markdown(body),
+            author=new_author,
             website=new_website,
-        )  # fmt: skip
+        )
 
     def delete(self, comment_id: int, token: str | None) -> None:
         self._owned(comment_id, token)

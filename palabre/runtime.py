@@ -37,8 +37,9 @@ class Runtime:
         self.secrets = secrets
         self.store = store or Store(settings.resolved_database_url)
         self.store.migrate()
-        self._site_ids = {site.name: self.store.comments.ensure_site(site.name)
-                          for site in settings.sites}  # fmt: skip
+        self._site_ids = {
+            site.name: self.store.comments.ensure_site(site.name) for site in settings.sites
+        }
         self.spam = SpamService(
             self.store,
             share_learning=settings.spam.share_learning,

@@ -47,8 +47,11 @@ def _page_url(request: Request, origins: list[str], uri: str) -> str:
 
 
 def _feed_response(body: bytes) -> Response:
-    return Response(body, media_type="application/atom+xml; charset=utf-8",
-                    headers={"Cache-Control": "public, max-age=60"})  # fmt: skip
+    return Response(
+        body,
+        media_type="application/atom+xml; charset=utf-8",
+        headers={"Cache-Control": "public, max-age=60"},
+    )
 
 
 @router.get("/thread.atom", summary="Atom feed of one page's comments")
@@ -74,8 +77,11 @@ def latest_feed(rt: RuntimeDep, request: Request) -> Response:
     site = rt.site_for(request.headers.get("origin"))
     rows = rt.store.comments.latest(rt.site_id(site.name), FEED_SIZE)
     for row in rows:
-        row |= {"_page": _page_url(request, site.origins, row["uri"]),
-                "_title": row["title"] or row["uri"]}  # fmt: skip
+        row |= {
+            "_page": _page_url(request, site.origins, row["uri"]),
+            "_title": row["title"] or row["uri"],
+        }
     home = _page_url(request, site.origins, "/")
-    return _feed_response(_atom(f"Latest comments on {site.title or site.name}",
-                                str(request.url), home, rows))  # fmt: skip
+    return _feed_response(
+        _atom(f"Latest comments on {site.title or site.name}", str(request.url), home, rows)
+    )

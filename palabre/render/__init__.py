@@ -18,10 +18,25 @@ import nh3
 
 ALLOWED_TAGS = frozenset(
     {
-        "p", "br", "strong", "em", "del", "code", "pre", "blockquote",
-        "ul", "ol", "li", "a", "hr", "h3", "h4", "h5", "h6",
+        "p",
+        "br",
+        "strong",
+        "em",
+        "del",
+        "code",
+        "pre",
+        "blockquote",
+        "ul",
+        "ol",
+        "li",
+        "a",
+        "hr",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
     }
-)  # fmt: skip
+)
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"

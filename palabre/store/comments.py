@@ -36,9 +36,16 @@ PUBLIC_COLUMNS = (
 
 # What an erased comment keeps: its place in the thread, nothing about its author.
 SCRUBBED: dict[str, Any] = {
-    "text": "", "html": "", "author": "", "email": None, "website": None,
-    "avatar": "", "ip": None, "user_agent": None, "spam_record": None,
-}  # fmt: skip
+    "text": "",
+    "html": "",
+    "author": "",
+    "email": None,
+    "website": None,
+    "avatar": "",
+    "ip": None,
+    "user_agent": None,
+    "spam_record": None,
+}
 
 
 class StoreError(Exception):

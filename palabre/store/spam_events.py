@@ -61,11 +61,12 @@ class SpamEventStore:
 
     def since(self, site_ids: list[int] | None, after_id: int) -> list[SpamEvent]:
         query = (
-            sa.select(spam_event.c.id, spam_event.c.site_id, spam_event.c.is_spam,
-                      spam_event.c.record)
+            sa.select(
+                spam_event.c.id, spam_event.c.site_id, spam_event.c.is_spam, spam_event.c.record
+            )
             .where(spam_event.c.id > after_id)
             .order_by(spam_event.c.id)
-        )  # fmt: skip
+        )
         if site_ids is not None:
             query = query.where(spam_event.c.site_id.in_(site_ids))
         with self.engine.connect() as conn:
