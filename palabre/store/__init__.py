@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from palabre.store.akismet import AkismetStore
 from palabre.store.comments import CommentStore, NewComment, StoreError, ThreadPage
 from palabre.store.engine import create_engine, migrate, normalise_url
 from palabre.store.spam_events import SpamEvent, SpamEventStore
@@ -29,6 +30,7 @@ class Store:
         self.engine: sa.Engine = create_engine(self.url)
         self.comments = CommentStore(self.engine)
         self.spam_events = SpamEventStore(self.engine)
+        self.akismet = AkismetStore(self.engine)
 
     @property
     def dialect(self) -> str:
