@@ -64,7 +64,6 @@ class SpamSettings(BaseModel):
     share_learning: bool = Field(
         default=False, description="let one site's decisions change other sites' verdicts"
     )
-    min_seconds_to_submit: float = Field(default=3.0, ge=0)
 
 
 class PrivacySettings(BaseModel):
