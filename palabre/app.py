@@ -10,6 +10,7 @@ import orjson
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
+from palabre.akismet.router import router as akismet_router
 from palabre.api import comments, errors, feeds
 from palabre.config import Settings
 from palabre.runtime import Runtime
@@ -111,6 +112,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(comments.router)
     app.include_router(feeds.router)
+    app.include_router(akismet_router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=runtime.origins,
