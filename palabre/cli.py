@@ -122,6 +122,10 @@ def _register_optional_groups() -> None:
 
     main.add_command(spam_cli)
 
+    from palabre.akismet.cli import keys_cli
+
+    main.add_command(keys_cli)
+
 
 _register_optional_groups()
 
