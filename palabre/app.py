@@ -15,6 +15,7 @@ from palabre.api import comments, errors, feeds
 from palabre.config import Settings
 from palabre.runtime import Runtime
 from palabre.store import Store
+from palabre.web import routes as web
 
 log = logging.getLogger("palabre")
 MAX_BODY_BYTES = 256 * 1024
@@ -112,6 +113,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(comments.router)
     app.include_router(feeds.router)
+    app.include_router(web.router)
     app.include_router(akismet_router)
     app.add_middleware(
         CORSMiddleware,
