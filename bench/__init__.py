@@ -1,0 +1,1 @@
+"""Benchmarks: Palabre side by side with Isso, at scale, and on two instances."""
