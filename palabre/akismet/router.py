@@ -50,7 +50,10 @@ async def read_params(request: Request) -> Params:
         if body:
             pairs.extend(parse_form(body, charset))
     elif mime == "multipart/form-data":
-        form = await request.form(max_files=0, max_fields=2000)
+        try:
+            form = await request.form(max_files=0, max_fields=2000)
+        except Exception as exc:  # starlette raises HTTPException(400) for a broken body
+            raise ValueError("unreadable multipart body") from exc
         pairs.extend((name, value) for name, value in form.multi_items() if isinstance(value, str))
     else:
         raise NotForm(mime)

@@ -19,18 +19,19 @@ def test_verify_key(server: LiveServer, key: str):
         assert client.verify_key() is True
         assert client.verify_key(key="zzzzzzzzzzzz", url=BLOG) is False
         assert client.verify_key(key=key, url="not a url") is False
-    validated = akismet.SyncClient.validated_client(
+    with akismet.SyncClient.validated_client(
         config=akismet.Config(key=key, url=BLOG), http_client=sync_client(server, key)._http_client
-    )
-    validated.close()
+    ) as validated:
+        assert validated.verify_key() is True
 
 
 def test_unknown_key_is_refused_like_akismet(server: LiveServer):
-    with sync_client(server, "abcdefghijkl") as client:
-        with pytest.raises(akismet.APIKeyError):
-            client.comment_check(user_ip=IP, comment_content=HAM)
-        with pytest.raises(akismet.APIKeyError):
-            client.usage_limit()
+    client = sync_client(server, "abcdefghijkl")
+    with pytest.raises(akismet.APIKeyError):
+        client.comment_check(user_ip=IP, comment_content=HAM)
+    with pytest.raises(akismet.APIKeyError):
+        client.usage_limit()
+    client._http_client.close()
     with pytest.raises(akismet.APIKeyError):
         akismet.SyncClient.validated_client(
             config=akismet.Config(key="abcdefghijkl", url=BLOG),
@@ -179,9 +180,9 @@ def test_async_client_every_endpoint(server: LiveServer):
         bad = akismet.AsyncClient(
             config=akismet.Config(key="abcdefghijkl", url=BLOG), http_client=async_http(server)
         )
-        async with bad:
-            assert await bad.verify_key() is False
-            with pytest.raises(akismet.APIKeyError):
-                await bad.comment_check(user_ip=IP, comment_content=HAM)
+        assert await bad.verify_key() is False
+        with pytest.raises(akismet.APIKeyError):
+            await bad.comment_check(user_ip=IP, comment_content=HAM)
+        await bad._http_client.aclose()
 
     asyncio.run(scenario())

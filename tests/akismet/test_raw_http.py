@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import httpx
 import pytest
 
@@ -12,6 +14,7 @@ from tests.conftest import LiveServer
 
 HAM = "Thanks for the clear write-up, the part about the council budget helped me a lot."
 IP = "198.51.100.7"
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def check_form(key: str | None = None, **fields: str) -> dict[str, str]:
@@ -96,7 +99,7 @@ def test_comment_context_variants(server: LiveServer, raw: httpx.Client, key: st
         + context
         + [("unknown_field", "kept quiet"), ("POST_ak_js", "1712"), ("charset", "UTF-8")]
     )
-    response = raw.post("/1.1/comment-check", data=fields)
+    response = raw.post("/1.1/comment-check", content=urlencode(fields), headers=FORM)
     assert_text(response, "false")
     expected = ["cooking", "baking"][: len(context)]
     record = logged_record(server, key, response.headers["x-akismet-guid"])
