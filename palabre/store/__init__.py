@@ -11,7 +11,9 @@ import sqlalchemy as sa
 from palabre.store.akismet import AkismetStore
 from palabre.store.comments import CommentStore, NewComment, StoreError, ThreadPage
 from palabre.store.engine import create_engine, migrate, normalise_url
+from palabre.store.moderation import ModerationStore
 from palabre.store.spam_events import SpamEvent, SpamEventStore
+from palabre.store.users import UserStore
 
 __all__ = [
     "CommentStore",
@@ -30,6 +32,8 @@ class Store:
         self.engine: sa.Engine = create_engine(self.url)
         self.comments = CommentStore(self.engine)
         self.spam_events = SpamEventStore(self.engine)
+        self.users = UserStore(self.engine)
+        self.moderation = ModerationStore(self.engine)
         self.akismet = AkismetStore(self.engine)
 
     @property
