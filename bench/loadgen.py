@@ -248,10 +248,11 @@ def run_wrk(
 # -- asyncio fallback --------------------------------------------------------------------
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """(status, whether the server keeps the connection open)."""
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head.split(b" ", 2)[1])
-    length, chunked = None, False
+    length, chunked, keep = None, False, not head.startswith(b"HTTP/1.0")
     for line in head.split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
         name = name.strip().lower()
@@ -259,6 +260,8 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
             length = int(value.strip())
         elif name == b"transfer-encoding" and b"chunked" in value.lower():
             chunked = True
+        elif name == b"connection":
+            keep = value.strip().lower() != b"close"
     if chunked:
         while True:
             size = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
@@ -267,7 +270,7 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
                 break
     elif length:
         await reader.readexactly(length)
-    return status
+    return status, keep
 
 
 def _raw(request: Request, host: str) -> bytes:
@@ -309,7 +312,7 @@ async def _python_load(
             started = time.perf_counter()
             try:
                 writer.write(raw)
-                status = await asyncio.wait_for(_read_response(reader), timeout)
+                status, keep = await asyncio.wait_for(_read_response(reader), timeout)
             except TimeoutError:
                 fail("timeout")
                 writer.close()
@@ -323,6 +326,9 @@ async def _python_load(
             latencies.append(time.perf_counter() - started)
             if status >= 400:
                 fail("status")
+            if not keep:
+                writer.close()
+                writer = None
         if writer is not None:
             writer.close()
 
