@@ -36,18 +36,43 @@ _MAIL_DOMAINS = ("example.org", "example.net", "mail.example.com", "post.example
 _SITE_DOMAINS = ("example.org", "blog.example.net", "notes.example.com")
 
 _TOPICS = (
-    "the new tram line", "the city budget", "remote work", "the heat pump subsidy",
-    "bike lanes downtown", "the library opening hours", "the school reform", "the river cleanup",
-    "local elections", "the night train", "open data portals", "rent controls",
-    "the recycling rules", "the stadium project", "urban gardens", "the museum renovation",
-    "the broadband rollout", "the winter festival", "the bakery strike", "the ferry timetable",
-)  # fmt: skip
+    "the new tram line",
+    "the city budget",
+    "remote work",
+    "the heat pump subsidy",
+    "bike lanes downtown",
+    "the library opening hours",
+    "the school reform",
+    "the river cleanup",
+    "local elections",
+    "the night train",
+    "open data portals",
+    "rent controls",
+    "the recycling rules",
+    "the stadium project",
+    "urban gardens",
+    "the museum renovation",
+    "the broadband rollout",
+    "the winter festival",
+    "the bakery strike",
+    "the ferry timetable",
+)
 _OPENERS = (
-    "I read this twice and", "Honestly,", "Good piece, but", "As someone who lives nearby,",
-    "Thanks for writing this:", "Not convinced.", "Interesting angle.", "Small correction:",
-    "This matches what I saw last week:", "Maybe I missed it, but", "Fair points overall;",
-    "Speaking from experience,", "Quick question:", "I have to disagree here.",
-)  # fmt: skip
+    "I read this twice and",
+    "Honestly,",
+    "Good piece, but",
+    "As someone who lives nearby,",
+    "Thanks for writing this:",
+    "Not convinced.",
+    "Interesting angle.",
+    "Small correction:",
+    "This matches what I saw last week:",
+    "Maybe I missed it, but",
+    "Fair points overall;",
+    "Speaking from experience,",
+    "Quick question:",
+    "I have to disagree here.",
+)
 _CLAIMS = (
     "{topic} deserves more attention than it gets",
     "the numbers on {topic} look different from what the council published",
@@ -59,7 +84,7 @@ _CLAIMS = (
     "the timeline for {topic} seems optimistic to me",
     "the debate about {topic} keeps going in circles",
     "{topic} could be tested on a smaller scale first",
-)  # fmt: skip
+)
 _FOLLOWUPS = (
     "Does anyone know when the next public meeting is?",
     "The comparison with last year would help.",
@@ -71,16 +96,49 @@ _FOLLOWUPS = (
     "Please keep covering this.",
     "That said, the interview was fair to both sides.",
     "Either way, thanks for the careful reporting.",
-)  # fmt: skip
+)
 _LIST_ITEMS = (
-    "fewer delays", "clear costs", "a public timeline", "better signage", "more consultation",
-    "an independent review", "night service", "safer crossings", "cheaper tickets",
-)  # fmt: skip
+    "fewer delays",
+    "clear costs",
+    "a public timeline",
+    "better signage",
+    "more consultation",
+    "an independent review",
+    "night service",
+    "safer crossings",
+    "cheaper tickets",
+)
 _TITLE_WORDS = (
-    "What", "the", "new", "plan", "means", "for", "commuters", "Why", "council", "changed",
-    "its", "mind", "on", "housing", "A", "week", "with", "river", "volunteers", "Five",
-    "questions", "about", "budget", "vote", "How", "town", "is", "preparing", "winter",
-)  # fmt: skip
+    "What",
+    "the",
+    "new",
+    "plan",
+    "means",
+    "for",
+    "commuters",
+    "Why",
+    "council",
+    "changed",
+    "its",
+    "mind",
+    "on",
+    "housing",
+    "A",
+    "week",
+    "with",
+    "river",
+    "volunteers",
+    "Five",
+    "questions",
+    "about",
+    "budget",
+    "vote",
+    "How",
+    "town",
+    "is",
+    "preparing",
+    "winter",
+)
 
 
 @dataclass(slots=True)
@@ -154,8 +212,9 @@ def title(rng: random.Random) -> str:
     return " ".join(words).capitalize()
 
 
-def _thread(rng: random.Random, uri: str, top: int, replies: int, max_depth: int,
-            start: datetime) -> SeedThread:  # fmt: skip
+def _thread(
+    rng: random.Random, uri: str, top: int, replies: int, max_depth: int, start: datetime
+) -> SeedThread:
     """``top`` top-level comments and ``replies`` replies spread over depths 1..max_depth."""
     thread = SeedThread(uri=uri, title=title(rng))
     when = start
