@@ -11,11 +11,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from palabre.privacy.retention import retention_lifespan
 from palabre.web.assets import Assets
 from palabre.web.demo import ARTICLE
 
 TEMPLATES = Path(__file__).parent / "templates"
-router = APIRouter(include_in_schema=False)
+# The privacy retention job runs inside the server, hourly, from this router's lifespan.
+router = APIRouter(include_in_schema=False, lifespan=retention_lifespan)
 
 # The admin and the privacy page are ours: a strict policy. The demo page stands for a
 # publisher's page, whose policy is the publisher's business, so it sets none.
