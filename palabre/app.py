@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from palabre.akismet.router import router as akismet_router
-from palabre.api import comments, errors, feeds
+from palabre.api import admin, comments, errors, feeds
 from palabre.config import Settings
 from palabre.runtime import Runtime
 from palabre.store import Store
@@ -114,6 +114,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(comments.router)
     app.include_router(feeds.router)
     app.include_router(web.router)
+    app.include_router(admin.router)
     app.include_router(akismet_router)
     app.add_middleware(
         CORSMiddleware,
