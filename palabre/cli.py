@@ -126,6 +126,12 @@ def _register_optional_groups() -> None:
 
     main.add_command(keys_cli)
 
+    from palabre.privacy.cli import privacy_cli
+    from palabre.web.admin_cli import admin_cli
+
+    main.add_command(admin_cli)
+    main.add_command(privacy_cli)
+
 
 _register_optional_groups()
 
