@@ -128,9 +128,12 @@ def logout(request: Request, rt: RuntimeDep) -> Response:
     return response
 
 
-@router.get("/me", summary="Who is signed in")
-def me(user: UserDep) -> Response:
-    return json_response({"username": user["username"], "role": user["role"]})
+@router.get("/me", summary="Who is signed in (user is null when nobody is)")
+def me(request: Request, rt: RuntimeDep) -> Response:
+    user = accounts.session_user(rt.store, request.cookies.get(COOKIE))
+    if user is None:
+        return json_response({"user": None})
+    return json_response({"user": {"username": user["username"], "role": user["role"]}})
 
 
 def admin_comment(row: dict[str, Any]) -> dict[str, Any]:

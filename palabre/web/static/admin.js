@@ -84,7 +84,7 @@
       g.append(el("rect", { x, y: H - hc, width: Math.max(1, bw - 2), height: hc, class: "c" }));
       g.append(el("rect", { x, y: H - hs, width: Math.max(1, bw - 2), height: hs, class: "s" }));
       svg.append(g);
-      if (i % 5 === 0 || i === days.length - 1) svg.append(el("text", { x, y: H + 14 }, d.day.slice(5)));
+      if (i % 5 === 0 || i === days.length - 1) svg.append(el("text", { x: i === days.length - 1 ? x + bw - 2 : x, y: H + 14, "text-anchor": i === days.length - 1 ? "end" : "start" }, d.day.slice(5)));
     });
     const legend = h("div", { cls: "legend" }, [
       h("span", {}, [h("i", { cls: "lc" }), "comments received"]),
@@ -212,5 +212,5 @@
       [...$("list").querySelectorAll(".item input:checked")].map((x) => Number(x.value)), b.dataset.bulk));
   }
 
-  api("me").then(showMain, () => showLogin());
+  api("me").then((r) => (r.user ? showMain(r.user) : showLogin()), () => showLogin());
 })();
