@@ -170,6 +170,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--workers", type=int, default=1, help="palabre serve --workers")
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="also put the figures in the 'Akismet API' section of RESULTS.md",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="palabre-akismet-bench-") as tmp:
