@@ -326,7 +326,10 @@ class CommentStore:
             .where(
                 comment.c.thread_id == thread_row["id"],
                 comment.c.status.in_(visible),
-                comment.c.parent_id.is_(None),
+                # Top level as depth 0, not "parent_id IS NULL": with statistics, SQLite
+                # picks ix_comment_parent for IS NULL and walks every top-level comment of
+                # every thread (7.7 ms at 40,000 comments, growing with the table).
+                comment.c.depth == 0,
             )
             .limit(limit + 1)
         )
