@@ -55,12 +55,12 @@ def render(name: str, status: int = 200, strict: bool = True, **context: Any) ->
     return HTMLResponse(html, status, headers=headers)
 
 
-def _demo(uri: str | None) -> HTMLResponse:
+def _demo(uri: str | None, lang: str = "en") -> HTMLResponse:
     today = date.today()
     return render(
         "demo.html",
         strict=False,
-        lang="en",
+        lang="fr" if lang == "fr" else "en",
         article=ARTICLE,
         uri=uri,
         embed_url=assets().url("embed.js"),
@@ -70,14 +70,15 @@ def _demo(uri: str | None) -> HTMLResponse:
 
 
 @router.get("/")
-def demo_page() -> HTMLResponse:
-    return _demo(None)
+def demo_page(lang: str = "en") -> HTMLResponse:
+    return _demo(None, lang)
 
 
 @router.get("/demo/{slug:path}")
-def demo_copy(slug: str) -> HTMLResponse:
-    """The same article under another path, so a visitor (or a test) gets a fresh thread."""
-    return _demo(None)
+def demo_copy(slug: str, lang: str = "en") -> HTMLResponse:
+    """The same article under another path, so a visitor (or a test) gets a fresh thread;
+    ``?lang=fr`` shows the widget in French (it follows the page's ``lang``)."""
+    return _demo(None, lang)
 
 
 @router.get("/embed.js")
