@@ -179,7 +179,14 @@ def measure(
 ) -> LoadResult:
     base = f"http://127.0.0.1:{port}"
     if args.warmup:
-        run_load(base, requests, connections=args.connections, duration=args.warmup, tool=args.tool)
+        run_load(
+            base,
+            requests,
+            connections=args.connections,
+            duration=args.warmup,
+            server_pid=pid,
+            tool=args.tool,
+        )
     result = run_load(
         base,
         requests,

@@ -95,6 +95,37 @@ def tree_memory(pid: int) -> tuple[float, float]:
     return rss / 1024, pss / 1024
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of the process tree so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for member in process_tree(pid):
+        try:
+            with open(f"/proc/{member}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def settle(pid: int | None, idle: float = 0.05, window: float = 0.5, limit: float = 60.0) -> float:
+    """Wait until the server's tree has used less than ``idle`` of a core over ``window``
+    seconds (a server still working off requests a finished run left queued)."""
+    if pid is None:
+        return 0.0
+    started = time.monotonic()
+    before = tree_cpu_seconds(pid)
+    while time.monotonic() - started < limit:
+        time.sleep(window)
+        now = tree_cpu_seconds(pid)
+        if now - before < idle * window:
+            break
+        before = now
+    return time.monotonic() - started
+
+
 class MemorySampler:
     """Peak RSS/PSS of a process tree, sampled every ``interval`` seconds in a thread."""
 
@@ -365,6 +396,7 @@ def run_load(
 ) -> LoadResult:
     """Drive the load; ``tool`` is ``wrk``, ``python`` or ``auto`` (wrk when installed)."""
     use_wrk = tool == "wrk" or (tool == "auto" and shutil.which("wrk"))
+    settle(server_pid)
     with MemorySampler(server_pid) as memory:
         if use_wrk:
             result = run_wrk(base_url, requests, connections, duration, timeout=timeout)
@@ -372,4 +404,5 @@ def run_load(
             result = asyncio.run(_python_load(base_url, requests, connections, duration, timeout))
     result.peak_rss_mib = memory.peak_rss
     result.peak_pss_mib = memory.peak_pss
+    settle(server_pid)
     return result
