@@ -154,7 +154,8 @@ class ModerationStore:
                 sa.or_(_contains(thread.c.uri, search.strip()), _contains(thread.c.title, search))
             )
         with self.engine.connect() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(query)]
+            # str(): labels may come back as str subclasses, which JSON encoders refuse.
+            rows = [{str(k): v for k, v in r._mapping.items()} for r in conn.execute(query)]
         for row in rows:
             for status in STATUSES:
                 row[status] = int(row[status] or 0)
