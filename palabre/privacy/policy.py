@@ -25,7 +25,8 @@ def policy(settings: Settings) -> dict[str, Any]:
         {"name": site.title or site.name, "moderation": site.moderation} for site in settings.sites
     ]
     moderation_modes = {
-        "none": "published at once unless the spam filter holds it",
+        "none": "published at once"
+        + (" unless the spam filter holds it" if settings.spam.enabled else ""),
         "first-comment": "published at once for commenters with an earlier approved comment; "
         "a first comment waits for a moderator",
         "all": "shown only after a moderator approves it",

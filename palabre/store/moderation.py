@@ -231,7 +231,7 @@ class ModerationStore:
             .order_by(comment.c.created, comment.c.id)
         )  # fmt: skip
         with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
+            return [{str(k): v for k, v in r._mapping.items()} for r in conn.execute(query)]
 
     def erase_email(self, email: str) -> list[int]:
         """Erase a commenter: their comments keep a placeholder where replies hang below
