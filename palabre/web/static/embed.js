@@ -249,6 +249,7 @@
   function setCount(n) {
     total = Math.max(0, n);
     countEl.textContent = T.count(total);
+    list.setAttribute("aria-label", T.count(total));
     list.dataset.empty = total ? "" : T.empty;
   }
 
