@@ -17,10 +17,7 @@ run: $(STAMP)
 	$(BIN)/palabre serve
 
 browser:
-	@test -x /usr/bin/chromium || { \
-	  echo "installing Debian's chromium for the browser tests"; \
-	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
-	  || echo "could not install chromium: browser tests will be skipped"; }
+	sh tests/web/ensure-chromium.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

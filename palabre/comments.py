@@ -66,7 +66,10 @@ def normalise_uri(raw: str, site: SiteConfig) -> str:
         raise InputError("uri", "is required: the path of the page being commented on")
     if len(raw) > MAX_URI:
         raise InputError("uri", f"is longer than {MAX_URI} characters")
-    parts = urlsplit(raw)
+    try:
+        parts = urlsplit(raw)
+    except ValueError as exc:  # e.g. an unbalanced "[" in the host part
+        raise InputError("uri", "is not a valid path or URL") from exc
     if parts.scheme or parts.netloc:
         origin = f"{parts.scheme}://{parts.netloc}".lower()
         if origin not in site.origins:
@@ -83,9 +86,14 @@ def normalise_website(raw: str | None) -> str | None:
     url = raw.strip()
     if "://" not in url:
         url = "https://" + url
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in url:
-        raise InputError("website", "must be an http(s) address such as https://example.com")
+    problem = "must be an http(s) address such as https://example.com"
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError as exc:  # urlsplit refuses malformed hosts such as "[x"
+        raise InputError("website", problem) from exc
+    if parts.scheme not in ("http", "https") or not hostname or any(c.isspace() for c in url):
+        raise InputError("website", problem)
     if len(url) > 1024:
         raise InputError("website", "is longer than 1024 characters")
     return url

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 from palabre.comments import CommentService
 from palabre.config import Settings, SiteConfig, load_or_create_secrets
@@ -63,9 +64,10 @@ class Runtime:
                     return site
             raise InputError("origin", f"{origin} is not an origin of any site here", status=403)
         if uri and "://" in uri:
-            from urllib.parse import urlsplit
-
-            parts = urlsplit(uri)
+            try:
+                parts = urlsplit(uri)
+            except ValueError as exc:
+                raise InputError("uri", "is not a valid path or URL") from exc
             wanted = f"{parts.scheme}://{parts.netloc}".lower()
             for site in sites:
                 if wanted in site.origins:

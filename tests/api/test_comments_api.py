@@ -320,3 +320,14 @@ def test_openapi_is_served(client: httpx.Client):
     spec = client.get("/api/openapi.json").json()
     assert "/api/comments" in spec["paths"]
     assert "/api/counts" in spec["paths"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("website", "[x](javascript:y)"), ("uri", "http://[broken/p"), ("website", "http://[::1")],
+)
+def test_malformed_urls_are_field_errors(client: httpx.Client, field: str, value: str):
+    body = {"uri": "/malformed", "author": "x", "text": "x"} | {field: value}
+    response = client.post("/api/comments", json=body)
+    assert response.status_code in (400, 403), response.text
+    assert response.json()["error"]["field"] == field

@@ -211,11 +211,6 @@ def test_payloads_typed_into_the_form(watched: Watched, roomy: BrowserServer):
     assert watched.errors == []
 
 
-@pytest.mark.xfail(
-    reason="palabre/comments.py normalise_website lets urlsplit's ValueError escape for a "
-    "website such as '[x](javascript:...)' (bracketed host): a 500 instead of a 400",
-    strict=False,
-)
 def test_bracketed_website_is_a_field_error_not_a_crash(roomy: BrowserServer):
     body = {"uri": "/demo/website", "author": "x", "text": "x", "website": "[x](javascript:y)"}
     with httpx.Client(base_url=roomy.url, headers={"Origin": roomy.url}) as client:
