@@ -77,14 +77,15 @@ class PostedOut(CommentOut):
     edit_until: str
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
+    # async: a sync dependency costs a thread-pool round trip on every request.
     return request.app.state.runtime
 
 
 RuntimeDep = Annotated[Runtime, Depends(runtime)]
 
 
-def require_json(content_type: Annotated[str | None, Header()] = None) -> None:
+async def require_json(content_type: Annotated[str | None, Header()] = None) -> None:
     """JSON only: a cross-site form cannot send it without a CORS preflight (CSRF)."""
     if not content_type or content_type.split(";")[0].strip().lower() != "application/json":
         raise InputError("content-type", "must be application/json", status=415)
@@ -109,8 +110,11 @@ def bearer(authorization: str | None) -> str | None:
     return None
 
 
+# The two read endpoints are async: on the event loop, their work (a version-checked cache
+# hit, or a few indexed queries) costs less than the thread-pool round trip a sync endpoint
+# pays on every request (bench/RESULTS.md, "Profile").
 @router.get("/comments", response_model=ThreadOut, summary="Approved comments of a page")
-def list_comments(
+async def list_comments(
     rt: RuntimeDep,
     request: Request,
     uri: Annotated[str, Query(max_length=2048)],
@@ -203,7 +207,7 @@ def vote_comment(comment_id: int, payload: VoteIn, rt: RuntimeDep, request: Requ
 
 
 @router.get("/counts", summary="Approved comment counts for several pages, in one query")
-def counts(
+async def counts(
     rt: RuntimeDep,
     request: Request,
     uri: Annotated[list[str], Query(max_length=200)],
