@@ -16,6 +16,7 @@ from palabre.spam import CommentRecord, SiteState, SpamFilter, Thresholds, Verdi
 from palabre.store import Store
 
 SHARED = -1  # state key when the operator lets all sites learn from each other
+SNAPSHOT_EVERY = 200  # replayed events between two saved snapshots of a state
 
 
 def record_to_json(record: CommentRecord) -> dict[str, Any]:
@@ -61,14 +62,28 @@ class SpamService:
         key = self._key(site_id)
         latest = self.store.spam_events.latest_id(self._scope(key))
         with self._lock:
-            state = self._states.setdefault(key, SiteState())
-            applied = self._applied.get(key, 0)
+            if key not in self._states:
+                self._states[key], self._applied[key] = self._start_from_snapshot(key)
+            state, applied = self._states[key], self._applied[key]
             if latest > applied:
+                replayed = 0
                 for event in self.store.spam_events.since(self._scope(key), applied):
                     self.filter.learn(record_from_json(event.record), event.is_spam, state=state)
                     applied = event.id
+                    replayed += 1
                 self._applied[key] = applied
+                if applied // SNAPSHOT_EVERY > (applied - replayed) // SNAPSHOT_EVERY:
+                    self.store.spam_events.save_snapshot(
+                        key, self.filter.model.model_id(), applied, state.to_bytes()
+                    )
             return state
+
+    def _start_from_snapshot(self, key: int) -> tuple[SiteState, int]:
+        saved = self.store.spam_events.snapshot(key, self.filter.model.model_id())
+        if saved is None:
+            return SiteState(), 0
+        event_id, data = saved
+        return SiteState.from_bytes(data), event_id
 
     def check(self, site_id: int, record: CommentRecord) -> Verdict:
         return self.filter.check(record, state=self.state(site_id), thresholds=self.thresholds)

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import orjson
 import sqlalchemy as sa
 
-from palabre.store.engine import write_transaction
+from palabre.store.engine import insert_ignore, write_transaction
 from palabre.store.schema import UtcDateTime, comment, site, thread, vote
 from palabre.timeutil import utcnow
 
@@ -104,15 +104,6 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[Any, int]:
     return datetime.fromisoformat(key), comment_id
 
 
-def _insert_ignore(conn: sa.Connection, table: sa.Table, values: dict[str, Any]) -> None:
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    conn.execute(insert(table).values(**values).on_conflict_do_nothing())
-
-
 class CommentStore:
     def __init__(self, engine: sa.Engine) -> None:
         self.engine = engine
@@ -121,7 +112,7 @@ class CommentStore:
 
     def ensure_site(self, name: str) -> int:
         with write_transaction(self.engine) as conn:
-            _insert_ignore(conn, site, {"name": name, "created": utcnow()})
+            insert_ignore(conn, site, {"name": name, "created": utcnow()})
             return conn.execute(sa.select(site.c.id).where(site.c.name == name)).scalar_one()
 
     def site_ids(self) -> dict[str, int]:
@@ -151,7 +142,7 @@ class CommentStore:
         """Create the thread on its first comment and the comment, in one transaction."""
         now = utcnow()
         with write_transaction(self.engine) as conn:
-            _insert_ignore(
+            insert_ignore(
                 conn, thread, {"site_id": site_id, "uri": uri, "title": title, "created": now}
             )
             current = self._thread_row(conn, site_id, uri)

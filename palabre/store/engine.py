@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command
@@ -72,3 +73,12 @@ def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
         conn = conn.execution_options(**{WRITE_OPTION: True})
         with conn.begin():
             yield conn
+
+
+def insert_ignore(conn: sa.Connection, table: sa.Table, values: dict[str, Any]) -> None:
+    """INSERT that quietly does nothing when a unique key already exists (both engines)."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    conn.execute(insert(table).values(**values).on_conflict_do_nothing())

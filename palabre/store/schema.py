@@ -123,6 +123,19 @@ spam_event = sa.Table(
     sa.Index("ix_spam_event_site_id", "site_id", "id"),
 )
 
+# Serialised filter state after replaying the log up to ``event_id``: a new process starts
+# from the newest snapshot instead of replaying every decision since the beginning.
+spam_snapshot = sa.Table(
+    "spam_snapshot",
+    metadata,
+    sa.Column("state_key", sa.Integer, primary_key=True),
+    # Learned deltas only make sense on top of the model they were learned with.
+    sa.Column("model_id", sa.String(64), primary_key=True),
+    sa.Column("event_id", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("created", UtcDateTime(), nullable=False),
+)
+
 user = sa.Table(
     "user",
     metadata,

@@ -7,8 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from palabre.store.engine import write_transaction
-from palabre.store.schema import spam_event
+from palabre.store.engine import insert_ignore, write_transaction
+from palabre.store.schema import spam_event, spam_snapshot
 from palabre.timeutil import utcnow
 
 
@@ -71,3 +71,28 @@ class SpamEventStore:
             query = query.where(spam_event.c.site_id.in_(site_ids))
         with self.engine.connect() as conn:
             return [SpamEvent(r.id, r.site_id, r.is_spam, r.record) for r in conn.execute(query)]
+
+    def snapshot(self, state_key: int, model_id: str) -> tuple[int, bytes] | None:
+        """The newest saved state for this key: (last event id in it, serialised state)."""
+        query = sa.select(spam_snapshot.c.event_id, spam_snapshot.c.data).where(
+            spam_snapshot.c.state_key == state_key, spam_snapshot.c.model_id == model_id
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return (int(row.event_id), bytes(row.data)) if row else None
+
+    def save_snapshot(self, state_key: int, model_id: str, event_id: int, data: bytes) -> None:
+        """Keep only the newest snapshot; an older one never overwrites a newer one."""
+        values = {"event_id": event_id, "data": data, "created": utcnow()}
+        with write_transaction(self.engine) as conn:
+            key = {"state_key": state_key, "model_id": model_id}
+            insert_ignore(conn, spam_snapshot, key | values)
+            conn.execute(
+                spam_snapshot.update()
+                .where(
+                    spam_snapshot.c.state_key == state_key,
+                    spam_snapshot.c.model_id == model_id,
+                    spam_snapshot.c.event_id < event_id,
+                )
+                .values(**values)
+            )

@@ -127,3 +127,15 @@ def test_read_paths_use_indexes(store: Store) -> None:
             )
         )
     assert "USING INDEX" in plan and "SCAN comment" not in plan.replace("USING INDEX", "")
+
+
+def test_spam_snapshots_keep_the_newest_per_model(store: Store) -> None:
+    events = store.spam_events
+    assert events.snapshot(1, "model-a") is None
+    events.save_snapshot(1, "model-a", 10, b"ten")
+    events.save_snapshot(1, "model-a", 5, b"older, must not win")
+    events.save_snapshot(1, "model-b", 3, b"other model")
+    assert events.snapshot(1, "model-a") == (10, b"ten")
+    events.save_snapshot(1, "model-a", 12, b"twelve")
+    assert events.snapshot(1, "model-a") == (12, b"twelve")
+    assert events.snapshot(1, "model-b") == (3, b"other model")
