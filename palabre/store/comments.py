@@ -34,6 +34,22 @@ PUBLIC_COLUMNS = (
 )
 
 
+# The two queries every page view runs, built once: building a statement costs more than
+# running it (half of a thread lookup's 120 µs; bench/RESULTS.md, "Profile").
+_FIND_THREAD = sa.select(thread).where(
+    thread.c.site_id == sa.bindparam("site_id"), thread.c.uri == sa.bindparam("uri")
+)
+_COUNTS = (
+    sa.select(thread.c.uri, sa.func.count(comment.c.id))
+    .select_from(thread)
+    .join(comment, sa.and_(comment.c.thread_id == thread.c.id, comment.c.status == "approved"))
+    .where(
+        thread.c.site_id == sa.bindparam("site_id"),
+        thread.c.uri.in_(sa.bindparam("uris", expanding=True)),
+    )
+    .group_by(thread.c.uri)
+)
+
 # What an erased comment keeps: its place in the thread, nothing about its author.
 SCRUBBED: dict[str, Any] = {
     "text": "",
@@ -125,9 +141,7 @@ class CommentStore:
 
     @staticmethod
     def _thread_row(conn: sa.Connection, site_id: int, uri: str) -> dict[str, Any] | None:
-        row = conn.execute(
-            sa.select(thread).where(thread.c.site_id == site_id, thread.c.uri == uri)
-        ).first()
+        row = conn.execute(_FIND_THREAD, {"site_id": site_id, "uri": uri}).first()
         return dict(row._mapping) if row else None
 
     @staticmethod
@@ -358,18 +372,9 @@ class CommentStore:
         result = dict.fromkeys(uris, 0)
         if not uris:
             return result
-        query = (
-            sa.select(thread.c.uri, sa.func.count(comment.c.id))
-            .select_from(thread)
-            .join(
-                comment,
-                sa.and_(comment.c.thread_id == thread.c.id, comment.c.status == "approved"),
-            )
-            .where(thread.c.site_id == site_id, thread.c.uri.in_(list(set(uris))))
-            .group_by(thread.c.uri)
-        )
+        params = {"site_id": site_id, "uris": list(set(uris))}
         with self.engine.connect() as conn:
-            result.update({uri: count for uri, count in conn.execute(query)})
+            result.update({uri: count for uri, count in conn.execute(_COUNTS, params)})
         return result
 
     def latest(
