@@ -249,7 +249,7 @@ def run_wrk(
             wrk,
             f"-t{min(threads, connections)}",
             f"-c{connections}",
-            f"-d{duration:g}s",
+            f"-d{max(1, round(duration))}s",
             f"--timeout={timeout:g}s",
             "-s",
             path,
