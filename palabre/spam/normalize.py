@@ -27,12 +27,12 @@ _CONFUSABLES = {
     "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
     "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
 }  # fmt: skip
-_CONFUSABLE_CLASS = "[" + "".join(sorted(_CONFUSABLES)) + "]"
-_MIXED_WORD = re.compile(r"\w*(?:[A-Za-z]\w*" + _CONFUSABLE_CLASS + "|" + _CONFUSABLE_CLASS
-                         + r"\w*[A-Za-z])\w*")  # fmt: skip
+_CONFUSABLE_SET = frozenset(_CONFUSABLES)
+_WORD = re.compile(r"\w+")
+_LATIN = re.compile(r"[A-Za-z]")
 
 _TAG = re.compile(r"<\s*/?\s*[a-zA-Z][^<>]{0,200}>")
-_SPACED = re.compile(r"(?<![\w])(?:[^\W_][ .\-_*·]){3,}[^\W_](?![\w])")
+_SPACED = re.compile(r"(?<![\w])(?:[^\W_][ .\-_*·]){3,200}[^\W_](?![\w])")
 _SPACED_SEP = re.compile(r"[ .\-_*·]")
 _WS = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -78,6 +78,9 @@ def normalize(raw: object) -> Normalized:
     # Entities twice: some sources double-escape (&amp;quot;).
     text = html.unescape(html.unescape(text))
     text = _TAG.sub(" ", text)
+    # A byte-order mark at either end is an artefact of copy/paste and of some sources,
+    # not an evasion trick: drop it before counting invisible characters.
+    text = text.strip("\ufeff \t\r\n")
 
     out: list[str] = []
     styled = invisible = 0
@@ -110,11 +113,16 @@ def normalize(raw: object) -> Normalized:
     confusable_words = 0
 
     def _fix(m: re.Match[str]) -> str:
+        # Linear per word (a single regex for "mixed word" backtracks badly on long words).
         nonlocal confusable_words
+        word = m.group(0)
+        if _CONFUSABLE_SET.isdisjoint(word) or not _LATIN.search(word):
+            return word
         confusable_words += 1
-        return "".join(_CONFUSABLES.get(c, c) for c in m.group(0))
+        return "".join(_CONFUSABLES.get(c, c) for c in word)
 
-    text = _MIXED_WORD.sub(_fix, text)
+    if not _CONFUSABLE_SET.isdisjoint(text):
+        text = _WORD.sub(_fix, text)
 
     spaced_runs = 0
 

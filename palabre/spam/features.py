@@ -1,0 +1,410 @@
+"""Feature extraction: hashed word/char n-grams plus a small block of named signals.
+
+Everything here is a pure function of the record, deterministic across processes and
+machines (no use of Python's salted ``hash``), so learned per-site state replays the same.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .normalize import Normalized, normalize
+
+HASH_BITS = 20
+N_HASH = 1 << HASH_BITS
+CHAR_NGRAMS = (2, 3, 4, 5)
+MINHASH_SHINGLE = 4
+
+_U64 = np.uint64
+_M1 = _U64(0xBF58476D1CE4E5B9)
+_M2 = _U64(0x94D049BB133111EB)
+_P = _U64(0x100000001B3)  # FNV prime: polynomial rolling hash base
+_SHIFT = _U64(64 - HASH_BITS)
+_SALT_CHAR = 0x9E3779B97F4A7C15
+_SALT_WORD = 0xC2B2AE3D27D4EB4F
+_SALT_BIGRAM = 0x165667B19E3779F9
+
+# Well-known URL shorteners and link-in-bio redirectors, written for this project (the
+# larger shared list is CC-BY-SA and is deliberately not shipped in the package).
+SHORTENERS = frozenset(
+    [
+        "bit.ly",
+        "bitly.com",
+        "goo.gl",
+        "tinyurl.com",
+        "t.co",
+        "ow.ly",
+        "is.gd",
+        "v.gd",
+        "buff.ly",
+        "adf.ly",
+        "bit.do",
+        "cutt.ly",
+        "rb.gy",
+        "shorturl.at",
+        "tiny.cc",
+        "rebrand.ly",
+        "t.ly",
+        "s.id",
+        "shorte.st",
+        "bc.vc",
+        "soo.gd",
+        "qr.net",
+        "x.co",
+        "po.st",
+        "su.pr",
+        "tr.im",
+        "cli.gs",
+        "lnkd.in",
+        "db.tt",
+        "j.mp",
+        "ouo.io",
+        "linktr.ee",
+        "tiny.one",
+        "clck.ru",
+        "u.to",
+        "goo.su",
+        "short.io",
+        "bl.ink",
+        "shorturl.com",
+        "urlz.fr",
+        "zpr.io",
+        "1url.com",
+        "snip.ly",
+        "trib.al",
+        "dlvr.it",
+        "ift.tt",
+        "amzn.to",
+        "youtu.be",
+        "fb.me",
+        "wa.me",
+        "t.me",
+    ]
+)
+# Shorteners that honest readers use a lot; they count as links, not as shortener bait.
+BENIGN_SHORTENERS = frozenset({"youtu.be", "amzn.to", "fb.me", "wa.me", "t.me"})
+# Top-level domains that abuse trackers consistently list as mostly-abused; a signal only.
+SUSPICIOUS_TLDS = frozenset(
+    [
+        "xyz",
+        "top",
+        "tk",
+        "ml",
+        "ga",
+        "cf",
+        "gq",
+        "club",
+        "online",
+        "site",
+        "click",
+        "link",
+        "win",
+        "loan",
+        "work",
+        "buzz",
+        "rest",
+        "fit",
+        "icu",
+        "cyou",
+        "monster",
+        "bid",
+        "stream",
+        "download",
+        "racing",
+        "review",
+        "date",
+        "faith",
+        "party",
+        "science",
+        "trade",
+        "webcam",
+        "men",
+        "accountant",
+        "cricket",
+        "kim",
+        "country",
+        "gdn",
+        "mom",
+        "cam",
+        "surf",
+        "sbs",
+        "bond",
+    ]
+)
+DISPOSABLE_EMAIL = frozenset(
+    [
+        "mailinator.com",
+        "guerrillamail.com",
+        "guerrillamail.net",
+        "sharklasers.com",
+        "10minutemail.com",
+        "temp-mail.org",
+        "tempmail.com",
+        "yopmail.com",
+        "trashmail.com",
+        "getnada.com",
+        "dispostable.com",
+        "throwawaymail.com",
+        "maildrop.cc",
+        "fakeinbox.com",
+        "mintemail.com",
+        "mailnesia.com",
+        "moakt.com",
+        "emailondeck.com",
+        "tempail.com",
+        "tempr.email",
+        "spamgourmet.com",
+        "mohmal.com",
+    ]
+)
+
+_TLDS = (
+    "com|net|org|info|biz|ru|cn|xyz|top|ly|me|io|co|uk|de|fr|tk|ml|ga|cf|gq|club|online|"
+    "site|click|link|win|loan|work|us|in|be|gl|to|gd|tv|cc|ws|ee|at|it|es|nl|pl|br|ca|au|"
+    "eu|su|pw|shop|store|live|app|blog"
+)
+URL_RE = re.compile(
+    r"(?i)\b(?:https?://|www\.)[^\s<>\"'()\[\]]+"
+    r"|\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.){1,5}(?:" + _TLDS + r")\b(?:/[^\s<>\"'()]*)?"
+)
+_OBFUSCATED_LINK = re.compile(
+    r"(?i)\b[a-z0-9-]{2,63}(?:\s+\.\s*|\s*\.\s+|\s*[(\[]\s*dot\s*[)\]]\s*|\s+dot\s+)"
+    r"(?:com|net|org|info|ru|xyz|co|ly|me)\b"
+)
+_EMAIL_RE = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,5}")
+_PHONE_RE = re.compile(r"(?<![\w+])\+?\d(?:[\d\-\s().]{0,3}\d){8,14}(?!\d)")
+_SHORTCODE_RE = re.compile(r"(?<![\w.,:/£$€-])\d{5,6}(?![\w.,:/%])")
+_MESSENGER_RE = re.compile(
+    r"(?i)\b(?:whats\s?app|watsapp|telegram|wa\.me|t\.me|viber|kik|snapchat|skype|wechat|"
+    r"line\s?id|signal\s+app)\b"
+)
+_MONEY_RE = re.compile(
+    r"(?i)[£$€₹₦]\s?\d|\d\s?[£$€₹₦]|\b\d[\d,.]{0,20}\s?(?:usd|dollars?|pounds?|euros?|gbp|btc)\b"
+)
+_WORD_RE = re.compile(r"[^\W_]+")
+_DIGIT_RE = re.compile(r"\d")
+_VIDEO_RE = re.compile(r"(?i)(?:youtube\.com/watch|youtu\.be/|watch\?v=)")
+_PICTO_RE = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
+
+# Every pattern above has bounded repetition: comments are untrusted input and an
+# unbounded "(label.)+" style group backtracks quadratically on inputs like "a.ba.ba.b...".
+
+# Dense named features: (name, what it means). Order is part of the model format.
+DENSE_NAMES: tuple[str, ...] = (
+    "has_link",
+    "n_links",
+    "shortener",
+    "suspicious_tld",
+    "obfuscated_link",
+    "link_text_ratio",
+    "video_link",
+    "phone",
+    "shortcode",
+    "email_in_text",
+    "messenger",
+    "money",
+    "caps",
+    "exclaim",
+    "symbols",
+    "digits",
+    "length",
+    "styled",
+    "invisible",
+    "confusable",
+    "spaced",
+    "pictographs",
+)
+N_DENSE = len(DENSE_NAMES)
+N_FEATURES = N_HASH + N_DENSE
+
+
+@dataclass(slots=True)
+class Features:
+    """One record's features plus the raw facts the reasons are written from."""
+
+    idx: np.ndarray  # int64 hashed indices (unique, sorted)
+    val: np.ndarray  # float64 values, each block L2-normalised
+    dense: np.ndarray  # float64 (N_DENSE,)
+    words: list[str]  # unigram tokens, for "words typical of spam"
+    word_idx: np.ndarray  # their buckets, aligned with ``words``
+    shingles: np.ndarray  # uint64 hashes of char shingles, for near-duplicate search
+    hosts: list[str] = field(default_factory=list)  # hosts of links in the text
+    facts: dict[str, int] = field(default_factory=dict)
+    norm: Normalized | None = None
+
+
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser: spreads polynomial hashes over all 64 bits."""
+    h = h ^ (h >> _U64(30))
+    h = h * _M1
+    h = h ^ (h >> _U64(27))
+    h = h * _M2
+    return h ^ (h >> _U64(31))
+
+
+def char_ngram_hashes(text: str, sizes: tuple[int, ...] = CHAR_NGRAMS) -> list[np.ndarray]:
+    """64-bit hashes of all character n-grams for each size, vectorised (no Python loop).
+
+    The polynomial hash of an n-gram extends the (n-1)-gram hash by one character, so all
+    sizes come out of one pass; one final mix spreads them over 64 bits.
+    """
+    cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    out: list[np.ndarray] = []
+    h = cp + _U64(_SALT_CHAR)
+    for n in range(2, max(sizes) + 1):
+        h = h[:0] if h.shape[0] < 2 else h[:-1] * _P + cp[n - 1 :]
+        if n in sizes:
+            out.append(h)
+    lengths = [a.shape[0] for a in out]
+    mixed = _mix(np.concatenate(out)) if sum(lengths) else np.zeros(0, dtype=np.uint64)
+    return np.split(mixed, np.cumsum(lengths)[:-1])
+
+
+def _word_hashes(tokens: list[str]) -> np.ndarray:
+    return np.fromiter(
+        (zlib.crc32(t.encode("utf-8")) for t in tokens), dtype=np.uint64, count=len(tokens)
+    )
+
+
+def _bucket(h: np.ndarray) -> np.ndarray:
+    return (h >> _SHIFT).astype(np.int64)
+
+
+def _block(buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sublinear TF, L2-normalised, so long texts do not drown short ones."""
+    if buckets.size == 0:
+        return buckets, np.zeros(0)
+    idx, counts = np.unique(buckets, return_counts=True)
+    val = 1.0 + np.log(counts)
+    val /= np.sqrt(np.dot(val, val))
+    return idx, val
+
+
+def host_of(url: str) -> str:
+    u = url.lower()
+    u = re.sub(r"^[a-z][a-z0-9+.-]*://", "", u)
+    u = re.split(r"[/?#]", u, maxsplit=1)[0]
+    u = u.rsplit("@", 1)[-1].split(":", 1)[0].strip(".")
+    return u[4:] if u.startswith("www.") else u
+
+
+def registrable(host: str) -> str:
+    """Approximate registrable domain (example.co.uk, example.com) without a suffix list."""
+    parts = host.split(".")
+    if len(parts) >= 3 and len(parts[-2]) <= 3 and len(parts[-1]) == 2:
+        return ".".join(parts[-3:])
+    return ".".join(parts[-2:])
+
+
+def is_shortener(host: str) -> bool:
+    parts = host.split(".")
+    return any(".".join(parts[i:]) in SHORTENERS for i in range(len(parts) - 1))
+
+
+def extract(text: object, author: str | None = None) -> Features:
+    norm = normalize(text)
+    t = norm.text
+    lower = t.lower()
+
+    urls = URL_RE.findall(lower)
+    hosts = [h for h in (host_of(u) for u in urls) if "." in h]
+    shorteners = [h for h in hosts if is_shortener(h) and registrable(h) not in BENIGN_SHORTENERS]
+    suspicious = [h for h in hosts if h.rsplit(".", 1)[-1] in SUSPICIOUS_TLDS]
+    url_chars = sum(len(u) for u in urls)
+    # Links become their host only: paths are random and would not generalise.
+    feat_text = URL_RE.sub(lambda m: " " + host_of(m.group(0)) + " ", lower)
+    feat_text = _DIGIT_RE.sub("0", feat_text)
+
+    letters = sum(map(str.isalpha, t))
+    upper = sum(map(str.isupper, t))
+    n = max(len(t), 1)
+    symbols = len(t) - sum(map(str.isalnum, t)) - sum(map(str.isspace, t))
+    digits = sum(map(str.isdigit, t))
+    text_no_mail = _EMAIL_RE.sub(" ", t)
+    phones = _PHONE_RE.findall(text_no_mail)
+    shortcodes = _SHORTCODE_RE.findall(text_no_mail)
+    emails = _EMAIL_RE.findall(t)
+    messengers = _MESSENGER_RE.findall(t)
+    money = _MONEY_RE.findall(t)
+    obfuscated = _OBFUSCATED_LINK.findall(lower)
+    videos = _VIDEO_RE.findall(lower)
+    pictos = _PICTO_RE.findall(t)
+
+    dense = np.array(
+        [
+            1.0 if hosts or obfuscated else 0.0,
+            np.log1p(len(hosts)) / 2.0,
+            min(len(shorteners), 3) / 3.0,
+            1.0 if suspicious else 0.0,
+            1.0 if obfuscated else 0.0,
+            min(url_chars / n, 1.0),
+            1.0 if videos else 0.0,
+            1.0 if phones else 0.0,
+            1.0 if shortcodes else 0.0,
+            1.0 if emails else 0.0,
+            1.0 if messengers else 0.0,
+            1.0 if money else 0.0,
+            upper / letters if letters >= 8 else 0.0,
+            min(t.count("!") / 5.0, 1.0),
+            min(symbols / n * 4.0, 1.0),
+            min(digits / n * 4.0, 1.0),
+            np.log1p(len(t)) / 10.0,
+            min(norm.styled / 5.0, 1.0),
+            min(norm.invisible / 3.0, 1.0),
+            min(norm.confusable_words / 2.0, 1.0),
+            min(norm.spaced_runs / 2.0, 1.0),
+            min(len(pictos) / 5.0, 1.0),
+        ]
+    )
+
+    padded = " " + feat_text + " "
+    char_h = char_ngram_hashes(padded)
+    c_idx, c_val = _block(_bucket(np.concatenate(char_h)))
+
+    words = _WORD_RE.findall(feat_text)
+    wh = _word_hashes(words)
+    w_uni = _mix(wh ^ _U64(_SALT_WORD))
+    w_bi = _mix(wh[:-1] * _P + wh[1:] + _U64(_SALT_BIGRAM)) if len(words) > 1 else wh[:0]
+    word_idx = _bucket(w_uni)
+    w_idx, w_val = _block(np.concatenate([word_idx, _bucket(w_bi)]))
+
+    idx = np.concatenate([c_idx, w_idx])
+    val = np.concatenate([c_val, w_val])
+    # Char and word buckets can collide; merge duplicates so the vector is canonical.
+    order = np.argsort(idx, kind="stable")
+    idx, val = idx[order], val[order]
+    if idx.size > 1:
+        first = np.empty(idx.size, dtype=bool)
+        first[0] = True
+        np.not_equal(idx[1:], idx[:-1], out=first[1:])
+        if not first.all():
+            start = np.flatnonzero(first)
+            val = np.add.reduceat(val, start)
+            idx = idx[start]
+
+    facts = {
+        "links": len(hosts),
+        "domains": len({registrable(h) for h in hosts}),
+        "shorteners": len(shorteners),
+        "suspicious_tld": len(suspicious),
+        "obfuscated": len(obfuscated),
+        "videos": len(videos),
+        "phones": len(phones),
+        "shortcodes": len(shortcodes),
+        "emails": len(emails),
+        "messengers": len(messengers),
+        "money": len(money),
+        "letters": letters,
+        "upper": upper,
+        "exclaim": t.count("!"),
+        "pictos": len(pictos),
+        "chars": len(t),
+    }
+    shingles = char_h[CHAR_NGRAMS.index(MINHASH_SHINGLE)]
+    if shingles.size == 0:
+        shingles = char_h[0]
+    return Features(idx, val, dense, words, word_idx, shingles, hosts, facts, norm)

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from palabre.spam import CommentRecord, Reason, SiteState, SpamFilter, Thresholds, Verdict
+
+HAM = "I saw them live last year, the drummer was incredible. Still my favourite album."
+SPAM = (
+    "Make $500 a day from home!!! Click http://bit.ly/3xYz and http://tinyurl.com/cash99 "
+    "or WhatsApp me on +1 415 555 0199 now"
+)
+
+
+def texts(v: Verdict) -> str:
+    return " | ".join(r.text for r in v.reasons)
+
+
+def test_obvious_ham_and_spam(filt: SpamFilter) -> None:
+    ham, spam = filt.check(CommentRecord(text=HAM)), filt.check(CommentRecord(text=SPAM))
+    assert ham.klass == "ham"
+    assert spam.klass in ("spam", "discard")
+    assert 0.0 <= ham.score < filt.thresholds.unsure <= filt.thresholds.spam <= spam.score <= 1
+
+
+def test_reasons_are_sentences_sorted_by_weight(filt: SpamFilter) -> None:
+    v = filt.check(CommentRecord(text=SPAM))
+    assert "2 links to a URL shortener" in texts(v)
+    assert any("phone number" in r.text and "messenger" in r.text for r in v.reasons)
+    weights = [abs(r.weight) for r in v.reasons]
+    assert weights == sorted(weights, reverse=True)
+    assert all(isinstance(r, Reason) and isinstance(r.weight, float) for r in v.reasons)
+    assert sum(r.weight for r in v.reasons) > 0
+
+
+def test_ham_reasons_point_the_other_way(filt: SpamFilter) -> None:
+    v = filt.check(CommentRecord(text=HAM))
+    assert v.reasons and v.reasons[0].weight < 0
+
+
+def test_to_dict_is_json(filt: SpamFilter) -> None:
+    d = filt.check(CommentRecord(text=SPAM)).to_dict()
+    assert set(d) == {"score", "class", "reasons"}
+    assert d["class"] in ("ham", "unsure", "spam", "discard")
+    assert all(set(r) == {"text", "weight"} for r in d["reasons"])
+    json.dumps(d)
+
+
+def test_honeypot_is_a_hard_rule(filt: SpamFilter) -> None:
+    v = filt.check(CommentRecord(text=HAM, honeypot="http://x.example"))
+    assert v.klass == "discard"
+    assert v.reasons[0].text.startswith("hidden honeypot field was filled in")
+
+
+def test_too_fast_submit_and_bot_user_agent(filt: SpamFilter) -> None:
+    base = filt.check(CommentRecord(text=HAM))
+    fast = filt.check(CommentRecord(text=HAM, seconds_to_submit=0.4, user_agent="curl/8.0"))
+    assert fast.score > base.score
+    assert "submitted 0.4 s after the form was shown" in texts(fast)
+    assert "submitted by a script, not a browser" in texts(fast)
+    slow = filt.check(CommentRecord(text=HAM, seconds_to_submit=40.0))
+    assert slow.score == base.score
+
+
+def test_author_website_email_signals(filt: SpamFilter) -> None:
+    rec = CommentRecord(
+        text=HAM, author="Cheap pills www.pills.example", website="https://bit.ly/abc",
+        email="x@mailinator.com",
+    )  # fmt: skip
+    v = filt.check(rec)
+    assert v.score > filt.check(CommentRecord(text=HAM)).score
+    assert "author name contains a link" in texts(v)
+    assert "website is a URL shortener (bit.ly)" in texts(v)
+
+
+def test_language_mismatch(filt: SpamFilter) -> None:
+    ru = "Лучшие цены на окна и двери в нашем магазине, звоните сегодня"
+    on_en = filt.check(CommentRecord(text=ru, language="en"))
+    on_ru = filt.check(CommentRecord(text=ru, language="ru"))
+    assert on_en.score > on_ru.score
+    assert "text in Cyrillic script on a page in 'en'" in texts(on_en)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "\x00\x01\x02",
+        "\ud800\udc00\udfff broken surrogates",
+        "x" * 3_000_000,
+        "spam " * 400_000,
+        "a.b" * 200_000,
+        "🙂" * 100_000,
+        "http://" + "a." * 100_000 + "com",
+    ],
+)
+def test_bad_input_never_crashes(filt: SpamFilter, text: str) -> None:
+    v = filt.check(CommentRecord(text=text))
+    assert 0.0 <= v.score <= 1.0 and not math.isnan(v.score)
+    assert v.klass in ("ham", "unsure", "spam", "discard")
+
+
+def test_odd_optional_fields(filt: SpamFilter) -> None:
+    rec = CommentRecord(
+        text="hello", author="\ud800", email="not-an-email", website="::::", ip="999.1.1.1",
+        user_agent="", language="xx-YY", seconds_to_submit=float("nan"), honeypot="",
+    )  # fmt: skip
+    v = filt.check(rec, state=SiteState())
+    assert 0.0 <= v.score <= 1.0
+    filt.learn(rec, is_spam=True, state=SiteState())
+
+
+def test_check_many_matches_check(filt: SpamFilter) -> None:
+    recs = [CommentRecord(text=t) for t in (HAM, SPAM, "", "ok")]
+    many = filt.check_many(recs)
+    assert [v.to_dict() for v in many] == [filt.check(r).to_dict() for r in recs]
+
+
+def test_thresholds() -> None:
+    default = Thresholds.default()
+    assert default == SpamFilter.load_default().thresholds
+    assert 0 < default.unsure <= default.spam <= default.discard < 1
+    with pytest.raises(ValueError):
+        Thresholds(unsure=0.9, spam=0.5, discard=0.99)
+    strict = Thresholds(unsure=0.0, spam=0.0, discard=1.0)
+    assert SpamFilter.load_default().check(HAM, thresholds=strict).klass == "spam"
