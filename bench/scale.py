@@ -275,7 +275,9 @@ def explain(url: str, kind: str, statements: list[tuple[str, str, Any]]) -> tupl
                 conn.rollback()
                 continue
             plan = [str(r[-1]) if kind == "sqlite" else str(r[0]) for r in rows]
-            keep = [p.strip() for p in plan if re.search(r"SCAN|SEARCH|Scan|Index|Seek", p)]
+            keep = [
+                p.strip() for p in plan if re.search(r"SCAN|SEARCH|Scan|Index|Seek|B-TREE|Sort", p)
+            ]
             if kind == "sqlite":
                 bad = [
                     p for p in keep if re.match(r"SCAN (comment|thread)\b", p) and "USING" not in p
