@@ -31,38 +31,50 @@ from bench.results_md import machine_note, update_section
 from bench.servers import BENCH_HOME, ROOT, PalabreServer, palabre_seed
 
 FRAME = re.compile(r"^(?P<func>.*?) \((?P<file>[^()]*?)(?::(?P<line>\d+))?\)$")
+# Checked from the innermost frame outwards; the first layer a frame belongs to gets the sample.
 LAYERS = [
+    ("SQL: SQLAlchemy Core + driver", ("sqlalchemy/", "psycopg/", "sqlite3/", "psycopg_pool/")),
     (
-        "HTTP server (uvicorn, httptools, asyncio loop)",
-        ("uvicorn/", "httptools/", "asyncio/", "uvloop/"),
+        "spam filter (palabre/spam, numpy, scikit-learn)",
+        ("palabre/spam/", "numpy/", "sklearn/", "scipy/"),
     ),
-    ("thread pool hand-off (anyio, threading)", ("anyio/", "threading.py", "concurrent/")),
+    ("Markdown + sanitiser (mistune, nh3)", ("mistune/", "nh3", "palabre/render/")),
+    ("JSON (orjson) and Palabre's own code", ("palabre/", "orjson")),
+    ("FastAPI routing, dependencies, validation", ("fastapi/", "pydantic")),
+    ("Starlette middleware, requests, responses", ("starlette/",)),
     (
-        "routing, validation, DI (starlette, fastapi, pydantic)",
-        ("starlette/", "fastapi/", "pydantic"),
+        "thread-pool hand-off (anyio, threading)",
+        ("anyio/", "threading.py", "queue.py", "concurrent/"),
     ),
-    ("SQL (sqlalchemy + driver)", ("sqlalchemy/", "psycopg/", "sqlite3/")),
-    ("spam filter (palabre/spam)", ("palabre/spam/",)),
-    ("rendering (mistune, nh3, palabre/render)", ("mistune/", "nh3", "palabre/render/")),
-    ("palabre, other", ("palabre/",)),
+    ("uvicorn HTTP protocol (httptools)", ("uvicorn/", "httptools/")),
+    ("asyncio / uvloop event loop", ("asyncio/", "uvloop/", "runners.py")),
 ]
+# Leaf frames where a thread waits rather than works (py-spy cannot always tell).
+IDLE = (
+    "Condition.wait",
+    "Queue.get",
+    "Event.wait",
+    "select (selectors.py",
+    "_worker (",
+    "Runner.run (asyncio/runners.py",
+    "BaseSelectorEventLoop.select",
+)
 
 
 def package_of(path: str) -> str:
-    if "site-packages/" in path:
-        rest = path.split("site-packages/", 1)[1]
-        return rest.split("/", 1)[0].removesuffix(".py")
-    if "/palabre/" in path:
-        rest = path.split("/palabre/", 1)[1]
+    path = path.split("site-packages/", 1)[-1]
+    if "/palabre/" in path or path.startswith("palabre/"):
+        rest = path.split("palabre/", 1)[1]
         return "palabre/" + rest.split("/", 1)[0].removesuffix(".py")
-    return "stdlib:" + Path(path).name.removesuffix(".py")
+    head = path.split("/", 1)[0]
+    return head.removesuffix(".py") if "/" in path else "stdlib:" + head.removesuffix(".py")
 
 
 def summarise(raw: Path, top: int = 15) -> dict[str, list[tuple[str, float]]]:
     self_pkg: collections.Counter[str] = collections.Counter()
     self_fn: collections.Counter[str] = collections.Counter()
     layer: collections.Counter[str] = collections.Counter()
-    total = 0
+    total = idle = 0
     for line in raw.read_text(encoding="utf-8", errors="replace").splitlines():
         stack, _, count_text = line.rpartition(" ")
         if not stack or not count_text.isdigit():
@@ -71,18 +83,20 @@ def summarise(raw: Path, top: int = 15) -> dict[str, list[tuple[str, float]]]:
         frames = [f for f in stack.split(";") if f and not f.startswith(("process ", "thread "))]
         if not frames:
             continue
+        if frames[-1].startswith(IDLE):
+            idle += count
+            continue
         total += count
-        files = []
+        parsed = []
         for frame in frames:
             match = FRAME.match(frame.strip())
-            files.append((match.group("func"), match.group("file")) if match else (frame, ""))
-        func, file = files[-1]
+            parsed.append((match.group("func"), match.group("file")) if match else (frame, ""))
+        func, file = parsed[-1]
         self_pkg[package_of(file)] += count
         self_fn[f"{func} ({package_of(file)})"] += count
-        # Inclusive: the innermost layer the stack reaches.
-        joined = [f for _, f in files]
-        for name, needles in reversed(LAYERS):
-            if any(n in f for f in joined for n in needles):
+        for _, path in reversed(parsed):
+            name = next((n for n, needles in LAYERS if any(x in path for x in needles)), None)
+            if name:
                 layer[name] += count
                 break
         else:
@@ -95,7 +109,7 @@ def summarise(raw: Path, top: int = 15) -> dict[str, list[tuple[str, float]]]:
         "layer": share(layer),
         "package": share(self_pkg),
         "function": share(self_fn),
-        "samples": [("samples", float(total))],
+        "samples": [("busy", float(total)), ("idle", float(idle))],
     }
 
 
@@ -147,9 +161,10 @@ def main(argv: list[str] | None = None) -> int:
     summary = summarise(raw)
     lines = [
         f"{args.scenario}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, "
-        f"p99 {result.p99_ms:.2f} ms under py-spy ({int(summary['samples'][0][1])} samples)",
+        f"p99 {result.p99_ms:.2f} ms under py-spy; {int(summary['samples'][0][1])} busy samples "
+        f"at 100 Hz over all workers ({int(summary['samples'][1][1])} idle ones left out)",
     ]
-    lines += ["", "| layer (innermost on the stack) | share of samples |", "|---|---:|"]
+    lines += ["", "| layer (innermost frame of each busy sample) | share |", "|---|---:|"]
     lines += [f"| {name} | {pct:.1f} % |" for name, pct in summary["layer"]]
     lines += ["", "| package (self time) | share |", "|---|---:|"]
     lines += [f"| {name} | {pct:.1f} % |" for name, pct in summary["package"]]
