@@ -50,6 +50,20 @@ _COUNTS = (
     .group_by(thread.c.uri)
 )
 
+# The statements of one new comment, likewise (values go in as execution parameters).
+_INSERT_COMMENT = comment.insert().returning(comment.c.id)
+_ROOT_IS_SELF = (
+    comment.update().where(comment.c.id == sa.bindparam("cid")).values(root_id=sa.bindparam("cid"))
+)
+_BUMP = (
+    thread.update().where(thread.c.id == sa.bindparam("tid")).values(version=thread.c.version + 1)
+)
+_GET_COMMENT = (
+    sa.select(comment, thread.c.uri, thread.c.site_id, thread.c.title)
+    .join(thread, thread.c.id == comment.c.thread_id)
+    .where(comment.c.id == sa.bindparam("cid"))
+)
+
 # What an erased comment keeps: its place in the thread, nothing about its author.
 SCRUBBED: dict[str, Any] = {
     "text": "",
@@ -146,9 +160,7 @@ class CommentStore:
 
     @staticmethod
     def _bump(conn: sa.Connection, thread_id: int) -> None:
-        conn.execute(
-            thread.update().where(thread.c.id == thread_id).values(version=thread.c.version + 1)
-        )
+        conn.execute(_BUMP, {"tid": thread_id})
 
     # -- writing -----------------------------------------------------------------------
 
@@ -156,10 +168,12 @@ class CommentStore:
         """Create the thread on its first comment and the comment, in one transaction."""
         now = utcnow()
         with write_transaction(self.engine) as conn:
-            insert_ignore(
-                conn, thread, {"site_id": site_id, "uri": uri, "title": title, "created": now}
-            )
             current = self._thread_row(conn, site_id, uri)
+            if current is None:  # the first comment of this page
+                insert_ignore(
+                    conn, thread, {"site_id": site_id, "uri": uri, "title": title, "created": now}
+                )
+                current = self._thread_row(conn, site_id, uri)
             assert current is not None
             if title and not current["title"]:
                 conn.execute(
@@ -188,13 +202,9 @@ class CommentStore:
                 "spam_reasons": new.spam_reasons,
                 "spam_record": new.spam_record,
             }
-            comment_id = conn.execute(
-                comment.insert().values(**values).returning(comment.c.id)
-            ).scalar_one()
+            comment_id = conn.execute(_INSERT_COMMENT, values).scalar_one()
             if root_id is None:
-                conn.execute(
-                    comment.update().where(comment.c.id == comment_id).values(root_id=comment_id)
-                )
+                conn.execute(_ROOT_IS_SELF, {"cid": comment_id})
             self._bump(conn, current["id"])
             return self._get(conn, comment_id)
 
@@ -305,11 +315,7 @@ class CommentStore:
 
     @staticmethod
     def _get(conn: sa.Connection, comment_id: int) -> dict[str, Any]:
-        row = conn.execute(
-            sa.select(comment, thread.c.uri, thread.c.site_id, thread.c.title)
-            .join(thread, thread.c.id == comment.c.thread_id)
-            .where(comment.c.id == comment_id)
-        ).one()
+        row = conn.execute(_GET_COMMENT, {"cid": comment_id}).one()
         return dict(row._mapping)
 
     def get(self, comment_id: int) -> dict[str, Any] | None:
