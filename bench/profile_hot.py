@@ -25,7 +25,7 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import seed_data
-from bench.isso_compare import make_plan, palabre_requests, post_bodies
+from bench.isso_compare import LABELS, make_plan, palabre_requests, post_bodies
 from bench.loadgen import process_tree, run_load
 from bench.results_md import machine_note, update_section
 from bench.servers import BENCH_HOME, ROOT, PalabreServer, palabre_seed
@@ -59,6 +59,9 @@ IDLE = (
     "Runner.run (asyncio/runners.py",
     "BaseSelectorEventLoop.select",
 )
+
+
+PY_SPY_NOTE = "record --gil --subprocesses --rate 100 --format raw"
 
 
 def package_of(path: str) -> str:
@@ -136,50 +139,65 @@ def record(server: PalabreServer, seconds: float, out: Path) -> None:
     print(f"  py-spy sampled {len(workers)} processes into {out}")
 
 
+def profile_one(
+    server: PalabreServer, plan: object, scenario: str, duration: float, run_dir: Path
+) -> str:
+    token = server.form_token(plan.post_targets[0])  # type: ignore[attr-defined]
+    requests = palabre_requests(plan, scenario, post_bodies(), token)  # type: ignore[arg-type]
+    base = f"http://127.0.0.1:{server.port}"
+    run_load(base, requests, duration=2, server_pid=server.pid)
+    raw = run_dir / f"{scenario}.pyspy.txt"
+    sampler = threading.Thread(target=record, args=(server, duration, raw))
+    sampler.start()
+    time.sleep(0.5)
+    result = run_load(base, requests, duration=duration - 1, server_pid=server.pid)
+    sampler.join()
+    summary = summarise(raw)
+    label = LABELS[scenario].format(n=plan.small_size)  # type: ignore[attr-defined]
+    lines = [
+        f"**{label}**: {result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, "
+        f"p99 {result.p99_ms:.2f} ms while sampled; {int(summary['samples'][0][1])} busy samples "
+        f"at 100 Hz ({int(summary['samples'][1][1])} idle ones left out).",
+    ]
+    lines += ["", "| layer (innermost frame of each busy sample) | share |", "|---|---:|"]
+    lines += [f"| {name} | {pct:.1f} % |" for name, pct in summary["layer"]]
+    lines += ["", "| function (self time) | share |", "|---|---:|"]
+    lines += [f"| `{name}` | {pct:.1f} % |" for name, pct in summary["function"][:12]]
+    text = "\n".join(lines)
+    print(text, flush=True)
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scenario", default="counts", choices=["hot", "small", "counts", "post"])
+    parser.add_argument(
+        "--scenario",
+        nargs="+",
+        default=["hot", "counts", "post"],
+        choices=["hot", "small", "counts", "post"],
+    )
     parser.add_argument("--duration", type=float, default=15.0)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--write", action="store_true", help="update the Profile section")
+    parser.add_argument("--notes", default="", help="text put before the tables")
     args = parser.parse_args(argv)
     run_dir = BENCH_HOME / f"profile-{time.strftime('%Y%m%d-%H%M%S')}"
     dataset = seed_data.compare_dataset()
     plan = make_plan(dataset)
     palabre_seed(run_dir / "palabre", dataset, seed_data.count(dataset), progress=False)
+    texts = []
     with PalabreServer(run_dir / "palabre", workers=args.workers).start() as server:
-        token = server.form_token(plan.post_targets[0])
-        requests = palabre_requests(plan, args.scenario, post_bodies(), token)
-        base = f"http://127.0.0.1:{server.port}"
-        run_load(base, requests, duration=2, server_pid=server.pid)
-        raw = run_dir / f"{args.scenario}.pyspy.txt"
-        sampler = threading.Thread(target=record, args=(server, args.duration, raw))
-        sampler.start()
-        time.sleep(0.5)
-        result = run_load(base, requests, duration=args.duration - 1, server_pid=server.pid)
-        sampler.join()
-    summary = summarise(raw)
-    lines = [
-        f"{args.scenario}: {result.rps:,.0f} req/s, p50 {result.p50_ms:.2f} ms, "
-        f"p99 {result.p99_ms:.2f} ms under py-spy; {int(summary['samples'][0][1])} busy samples "
-        f"at 100 Hz over all workers ({int(summary['samples'][1][1])} idle ones left out)",
-    ]
-    lines += ["", "| layer (innermost frame of each busy sample) | share |", "|---|---:|"]
-    lines += [f"| {name} | {pct:.1f} % |" for name, pct in summary["layer"]]
-    lines += ["", "| package (self time) | share |", "|---|---:|"]
-    lines += [f"| {name} | {pct:.1f} % |" for name, pct in summary["package"]]
-    lines += ["", "| function (self time) | share |", "|---|---:|"]
-    lines += [f"| `{name}` | {pct:.1f} % |" for name, pct in summary["function"]]
-    text = "\n".join(lines)
-    print(text)
+        for scenario in args.scenario:
+            texts.append(profile_one(server, plan, scenario, args.duration, run_dir))
+    body = "\n\n".join(texts)
     (ROOT / "bench" / "out").mkdir(exist_ok=True)
-    (ROOT / "bench" / "out" / f"profile-{args.scenario}.md").write_text(text + "\n")
+    (ROOT / "bench" / "out" / "profile.md").write_text(body + "\n")
     if args.write:
         given = sys.argv[1:] if argv is None else argv
         command = (".venv/bin/python -m bench.profile_hot " + shlex.join(given)).strip()
-        update_section(
-            f"Profile: {args.scenario}", f"Command: `{command}`\n\n{machine_note()}\n\n{text}"
-        )
+        head = f"Command: `{command}` (py-spy {PY_SPY_NOTE}, `palabre serve --workers "
+        head += f"{args.workers}`, wrk with 16 connections).\n\n{machine_note()}"
+        update_section("Profile", "\n\n".join(filter(None, [head, args.notes, body])))
     return 0
 
 
