@@ -61,7 +61,7 @@ IDLE = (
 )
 
 
-PY_SPY_NOTE = "record --gil --subprocesses --rate 100 --format raw"
+PY_SPY_NOTE = "record --subprocesses --rate 100 --format raw"
 
 
 def package_of(path: str) -> str:
