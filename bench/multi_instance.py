@@ -43,7 +43,15 @@ from bench import seed_data
 from bench.isso_compare import make_plan, post_bodies
 from bench.loadgen import LoadResult, Request, run_load
 from bench.results_md import machine_note, update_section
-from bench.servers import BENCH_HOME, ROOT, SITE_ORIGIN, PalabreServer, palabre_env, palabre_seed
+from bench.servers import (
+    BENCH_HOME,
+    CODE,
+    ROOT,
+    SITE_ORIGIN,
+    PalabreServer,
+    palabre_env,
+    palabre_seed,
+)
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_DB = "palabre_bench_multi"
@@ -83,7 +91,7 @@ def drop_database() -> None:
 
 def create_moderator(data_dir: Path) -> None:
     env = palabre_env(data_dir, PG_URL)
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = str(CODE)
     command = [
         sys.executable,
         "-m",

@@ -27,6 +27,10 @@ BENCH_HOME = Path(os.environ.get("PALABRE_BENCH_HOME", "/tmp/palabre-bench"))
 ISSO_VERSION = "0.14.0"
 SITE_ORIGIN = "http://blog.bench"
 SITE_JSON = json.dumps([{"name": "bench", "origins": [SITE_ORIGIN]}])
+# A copy of the code to run instead of this checkout (debugging with another spam model).
+CODE = Path(os.environ.get("PALABRE_BENCH_CODE", ROOT))
+if CODE != ROOT:
+    sys.path.insert(0, str(CODE))
 
 
 def free_port() -> int:
@@ -314,7 +318,7 @@ class PalabreServer(Server):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = self.port or free_port()
         env = palabre_env(self.data_dir, self.database_url) | self.extra_env
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CODE), env.get("PYTHONPATH")]))
         command = [
             sys.executable,
             "-m",
