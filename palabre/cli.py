@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from pathlib import Path
 
 import click
 
-from palabre.config import ConfigError, Settings, load_settings
+from palabre.cli_common import config_option, open_store, settings_from
+from palabre.config import Settings
+from palabre.store import Store
 
 SETTINGS_ENV = "_PALABRE_SETTINGS_JSON"  # hands validated settings to worker processes
-
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="TOML configuration file (default: $PALABRE_CONFIG, else built-in defaults).",
-)
-
-
-def settings_from(config_path: Path | None) -> Settings:
-    try:
-        return load_settings(config_path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -49,20 +37,14 @@ def serve(config_path: Path | None, host: str, port: int, workers: int) -> None:
     """Run the comment server, the demo page and the admin."""
     import uvicorn
 
-    from palabre.store import Store
-
     settings = settings_from(config_path)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = settings.public_url.rstrip("/") or f"http://{shown_host}:{port}"
     settings = settings.with_default_site(f"http://{shown_host}:{port}")
-    store = Store(settings.resolved_database_url)
+    # Migrate once here, so worker processes never race each other on a migration.
+    store = open_store(settings)
     try:
-        store.migrate()  # once here, so workers never race each other on a migration
-    except Exception as exc:
-        raise click.ClickException(
-            f"cannot open the database ({exc.__class__.__name__}: {exc}); check "
-            "PALABRE_DATABASE_URL / database_url and that the server is reachable"
-        ) from exc
+        first_admin = _first_admin_account(store)
     finally:
         store.close()
     where = "SQLite file " + settings.resolved_database_url.removeprefix("sqlite:///")
@@ -72,6 +54,9 @@ def serve(config_path: Path | None, host: str, port: int, workers: int) -> None:
     click.echo(f"  demo article page: {base}/")
     click.echo(f"  admin:             {base}/admin")
     click.echo(f"  API docs:          {base}/api/docs")
+    if first_admin:
+        click.echo(f"  first admin account: user 'admin', password '{first_admin}' (shown once;")
+        click.echo("  change it with `palabre admin set-password admin`)")
     os.environ[SETTINGS_ENV] = settings.model_dump_json()
     uvicorn.run(
         "palabre.cli:app_from_environment",
@@ -83,6 +68,19 @@ def serve(config_path: Path | None, host: str, port: int, workers: int) -> None:
         access_log=False,
         server_header=False,
     )
+
+
+def _first_admin_account(store: Store) -> str | None:
+    """On a brand-new installation, make an admin account so the admin is usable at once.
+
+    The password is random, printed once and stored only as an argon2 hash."""
+    from palabre.web.accounts import create_user
+
+    if store.users.list():
+        return None
+    password = secrets.token_urlsafe(12)
+    create_user(store, "admin", password, role="admin")
+    return password
 
 
 def app_from_environment():  # type: ignore[no-untyped-def]
@@ -101,11 +99,7 @@ def db() -> None:
 @config_option
 def db_migrate(config_path: Path | None) -> None:
     """Apply pending schema migrations (serve does this too, on start)."""
-    from palabre.store import Store
-
-    store = Store(settings_from(config_path).resolved_database_url)
-    store.migrate()
-    store.close()
+    open_store(settings_from(config_path)).close()
     click.echo("schema is up to date")
 
 

@@ -7,24 +7,14 @@ from pathlib import Path
 import click
 import orjson
 
-from palabre.config import ConfigError, Settings, load_settings
-
-config_option = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="TOML configuration file (default: $PALABRE_CONFIG).",
-)  # fmt: skip
+from palabre.cli_common import config_option, open_store, settings_from
+from palabre.config import Settings
+from palabre.store import Store
 
 
-def _open(config_path: Path | None):  # type: ignore[no-untyped-def]
-    from palabre.store import Store
-
-    try:
-        settings: Settings = load_settings(config_path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-    store = Store(settings.resolved_database_url)
-    store.migrate()
-    return settings, store
+def _open(config_path: Path | None) -> tuple[Settings, Store]:
+    settings = settings_from(config_path)
+    return settings, open_store(settings)
 
 
 @click.group("privacy")

@@ -7,19 +7,12 @@ from pathlib import Path
 
 import click
 
-from palabre.config import ConfigError, load_settings
+from palabre.cli_common import config_option, open_store, settings_from
+from palabre.store import Store
 
 
-def _store(config_path: Path | None):  # type: ignore[no-untyped-def]
-    from palabre.store import Store
-
-    try:
-        settings = load_settings(config_path)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from exc
-    store = Store(settings.resolved_database_url)
-    store.migrate()
-    return store
+def _store(config_path: Path | None) -> Store:
+    return open_store(settings_from(config_path))
 
 
 def _password(from_stdin: bool) -> str:
@@ -28,10 +21,6 @@ def _password(from_stdin: bool) -> str:
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
-config_option = click.option(
-    "--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="TOML configuration file (default: $PALABRE_CONFIG).",
-)  # fmt: skip
 stdin_option = click.option(
     "--password-stdin", is_flag=True, help="Read the password from standard input (scripts)."
 )
