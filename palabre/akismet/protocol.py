@@ -24,6 +24,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import io
 import re
@@ -49,6 +50,7 @@ CONTEXT_NAME = re.compile(r"comment_context(\[\d*\])?")
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 ORDERS = ("total", "spam", "ham", "missed_spam", "false_positives")
 MAX_FIELD = 100_000  # longer values are cut before they reach the filter or the log
+RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(CommentRecord))
 KEEP_IN_LOG = ("comment_type", "user_role", "recheck_reason", "comment_date_gmt",
                "comment_post_modified_gmt", "blog_charset")  # fmt: skip
 
@@ -207,9 +209,11 @@ class AkismetService:
 
     @staticmethod
     def _log_record(params: Params, record: CommentRecord) -> dict[str, Any]:
-        from palabre.filtering import record_to_json
-
-        data = record_to_json(record)
+        """The record as the filter saw it (what ``record_from_json`` reads back), plus the
+        protocol fields a moderator wants to see; built field by field, as this runs on
+        every check (``dataclasses.asdict`` deep-copies and cost 40 us)."""
+        data = {name: value for name in RECORD_FIELDS
+                if (value := getattr(record, name)) is not None}  # fmt: skip
         extra = {name: params.get(name) for name in KEEP_IN_LOG if params.get(name)}
         if params.context:
             extra["comment_context"] = params.context
