@@ -7,31 +7,12 @@ from pathlib import Path
 import click
 
 from palabre.akismet.keys import KeyRefused, create_key, revoke_key
-
-config_option = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="TOML configuration file (default: $PALABRE_CONFIG, else built-in defaults).",
-)
+from palabre.cli_common import config_option, open_store, settings_from
+from palabre.store import Store
 
 
-def _open_store(config_path: Path | None):  # type: ignore[no-untyped-def]
-    from palabre.cli import settings_from
-    from palabre.store import Store
-
-    settings = settings_from(config_path)
-    store = Store(settings.resolved_database_url)
-    try:
-        store.migrate()
-    except Exception as exc:
-        store.close()
-        raise click.ClickException(
-            f"cannot open the database ({exc.__class__.__name__}: {exc}); check "
-            "PALABRE_DATABASE_URL / database_url and that the server is reachable"
-        ) from exc
-    return store
+def _open_store(config_path: Path | None) -> Store:
+    return open_store(settings_from(config_path))
 
 
 @click.group("keys")
