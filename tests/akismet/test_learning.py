@@ -16,15 +16,17 @@ HAM = akismet.CheckResponse.HAM
 # A borderline comment: the shipped filter lets it through (ham or unsure), but one
 # submit-spam of it is enough to push a near-identical copy over the spam threshold.
 REPORTED = {
-    "comment_content": "Great post, I learned a lot. I write about similar topics on my "
-    "own site, have a look at my latest article when you get a chance.",
+    "comment_content": "Great post, I learned a lot. I write about similar topics on my own "
+    "blog at http://mikes-home-tips.example/ when you get a chance.",
     "comment_author": "Mike Porter",
+    "comment_author_email": "mike@mikes-home-tips.example",
     "comment_author_url": "http://mikes-home-tips.example/",
+    "user_agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64)",
     "user_ip": "192.0.2.44",
 }
 NEAR_COPY = REPORTED | {
     "comment_content": REPORTED["comment_content"].replace("Great post", "Great article"),
-    "comment_author": "Mike P.",
+    "comment_author": "Mike Porter J.",
 }
 
 
