@@ -5,6 +5,7 @@ The HTTP layer calls these functions and only translates to and from JSON.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from palabre.store import NewComment, StoreError
 from palabre.store.comments import Sort, decode_cursor
 from palabre.timeutil import isoformat, utcnow
 
-HELD_CLASSES = {"unsure", "spam", "discard"}
+# "scheme:" not followed by a port number, as in "javascript:alert(1)".
+_OTHER_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:(?!\d)", re.IGNORECASE)
 MAX_URI = 1024
 MAX_PAGE = 500
 
@@ -84,12 +86,15 @@ def normalise_website(raw: str | None) -> str | None:
     if raw is None or not raw.strip():
         return None
     url = raw.strip()
-    if "://" not in url:
-        url = "https://" + url
     problem = "must be an http(s) address such as https://example.com"
+    if "://" not in url:
+        if _OTHER_SCHEME.match(url):  # javascript:, data:, mailto: ... never a website
+            raise InputError("website", problem)
+        url = "https://" + url
     try:
         parts = urlsplit(url)
         hostname = parts.hostname
+        _ = parts.port  # raises for a port that is not a number
     except ValueError as exc:  # urlsplit refuses malformed hosts such as "[x"
         raise InputError("website", problem) from exc
     if parts.scheme not in ("http", "https") or not hostname or any(c.isspace() for c in url):

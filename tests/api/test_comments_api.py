@@ -284,7 +284,21 @@ def test_first_comment_mode_trusts_an_email_after_one_approval(
         assert stranger.status_code == 202
 
 
-def test_obvious_spam_is_held_with_reasons_stored(server: LiveServer, page: str):
+@pytest.fixture(scope="session")
+def filtered(server_factory: ServerFactory) -> LiveServer:
+    return server_factory(spam={"enabled": True})
+
+
+def test_a_genuine_comment_passes_the_filter(filtered: LiveServer, page: str):
+    with filtered.client() as client:
+        response = post(client, page)
+        assert response.status_code == 201, response.text
+        row = filtered.runtime.store.comments.get(response.json()["id"])
+        assert row["spam_class"] == "ham" and row["spam_score"] < 0.5
+
+
+def test_obvious_spam_is_held_with_reasons_stored(filtered: LiveServer, page: str):
+    server = filtered
     with server.client() as client:
         spam = post(
             client,
