@@ -35,7 +35,8 @@ def test_privacy_page_is_generated_from_the_live_settings(server_factory: Server
     assert "spam filter is turned off" in page
 
     second = server_factory(
-        privacy={"ip_retention_days": 7, "spam_retention_days": 3, "contact": "dpo@news.example"}
+        privacy={"ip_retention_days": 7, "spam_retention_days": 3, "contact": "dpo@news.example"},
+        spam={"enabled": True},
     )
     page = httpx.get(second.url + "/privacy").text
     assert "kept in full for 7 days" in page
