@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -66,10 +67,22 @@ def migrate(engine: sa.Engine) -> None:
         conn.commit()
 
 
+_SQLITE_WRITERS: dict[int, threading.Lock] = {}
+
+
+def _writer_lock(engine: sa.Engine) -> threading.Lock | nullcontext[None]:
+    """SQLite takes one writer at a time. Threads of one process queue on a lock, in order,
+    instead of polling the file lock through busy_timeout's back-off sleeps (which gave
+    new comments a p99 near a second at 16 concurrent posts; bench/RESULTS.md)."""
+    if engine.dialect.name != "sqlite":
+        return nullcontext()
+    return _SQLITE_WRITERS.setdefault(id(engine), threading.Lock())
+
+
 @contextmanager
 def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
     """One transaction for one logical write: all of it lands, or none of it."""
-    with engine.connect() as conn:
+    with _writer_lock(engine), engine.connect() as conn:
         conn = conn.execution_options(**{WRITE_OPTION: True})
         with conn.begin():
             yield conn
