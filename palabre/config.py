@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 ModerationMode = Literal["none", "first-comment", "all"]
@@ -25,6 +25,8 @@ class ConfigError(Exception):
 
 class SiteConfig(BaseModel):
     """A publisher's site: comments are accepted only for pages on these origins."""
+
+    model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
     origins: list[str] = Field(min_length=1)
@@ -47,6 +49,8 @@ class SiteConfig(BaseModel):
 
 
 class CommentSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     edit_window: int = Field(default=900, ge=0, le=7 * 24 * 3600, description="seconds")
     max_length: int = Field(default=10_000, ge=10, le=200_000, description="characters")
     max_author_length: int = Field(default=80, ge=1, le=500)
@@ -57,6 +61,8 @@ class CommentSettings(BaseModel):
 
 
 class SpamSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     enabled: bool = True
     unsure: float | None = Field(default=None, ge=0, le=1, description="score from which to hold")
     spam: float | None = Field(default=None, ge=0, le=1)
@@ -67,6 +73,8 @@ class SpamSettings(BaseModel):
 
 
 class PrivacySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     ip_retention_days: int = Field(default=30, ge=0, le=3650)
     spam_retention_days: int = Field(default=30, ge=1, le=3650)
     check_log_retention_days: int = Field(default=90, ge=1, le=3650)
