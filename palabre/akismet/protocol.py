@@ -19,6 +19,15 @@ Decisions worth knowing:
   ``spam`` is ``true``, ``discard`` is ``true`` with ``X-akismet-pro-tip: discard``.
 - Unknown parameters are accepted and ignored. They are not logged either: WordPress
   sends its ``HTTP_*`` server variables, cookies included.
+- A key is valid for any well-formed ``blog`` URL (as Akismet's multi-site keys are); usage
+  is counted per key, month and blog, which is what ``key-sites`` lists.
+- Every comment-check is logged (guid, verdict, score, reasons, record) by a write-behind
+  queue (``checklog``); reads of the log in this process flush it first. submit-spam/ham
+  find their check by the ``X-akismet-guid`` header (or a ``guid`` field), else by a hash
+  of content, author and IP, count ``missed_spam``/``false_positives`` when the check had
+  said otherwise, and teach the key's own site (``akismet:<hash prefix>``) through
+  ``SpamService.learn``. ``is_test`` requests are classified and logged, never counted,
+  and never train.
 """
 
 from __future__ import annotations
