@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import shlex
 import subprocess
 import sys
@@ -193,18 +194,34 @@ def verdict_of(comment_id: int) -> tuple[float, str]:
     return float(row.spam_score), str(row.spam_class)
 
 
+def reasons_of(comment_id: int) -> Any:
+    from palabre.store.schema import comment
+
+    engine = sa.create_engine(PG_URL)
+    try:
+        with engine.connect() as conn:
+            query = sa.select(comment.c.spam_score, comment.c.spam_reasons)
+            return list(conn.execute(query.where(comment.c.id == comment_id)).one())
+    finally:
+        engine.dispose()
+
+
 def cross_reads(a: PalabreServer, b: PalabreServer, uris: list[str], rounds: int) -> dict[str, Any]:
     """Post on one, read the thread and its count on the other, immediately; both ways."""
     ca, cb = Client(a), Client(b)
     token = ca.form_token(uris[0])
+    time.sleep(3.5)  # the form is filled in at a human pace: timing alone must not hold it
+    rng = random.Random(rounds)
     seen = missing = 0
     latencies = []
+    held: list[Any] = []
     for i in range(rounds):
         writer, reader = (ca, cb) if i % 2 == 0 else (cb, ca)
         uri = uris[i % len(uris)]
         before = reader.thread(uri)  # warms the reader's cache for this thread
-        text = f"Cross-instance check {i}: the timetable changes next month, see section {i}."
-        posted = writer.post(uri, text, f"Reader {i}", f"192.0.2.{i % 250 + 1}", token)
+        name, _, _ = seed_data.author(rng)
+        text = seed_data.comment_text(rng)
+        posted = writer.post(uri, text, name, f"192.0.2.{i % 250 + 1}", token)
         started = time.perf_counter()
         after = reader.thread(uri)
         count = reader.count(uri)
@@ -218,12 +235,15 @@ def cross_reads(a: PalabreServer, b: PalabreServer, uris: list[str], rounds: int
             seen += 1
         elif visible:
             missing += 1
+        elif len(held) < 2:
+            held.append(reasons_of(posted["id"]))
     return {
         "rounds": rounds,
         "seen": seen,
         "missing": missing,
         "held": rounds - seen - missing,
-        "read_ms_max": max(latencies),
+        "read_ms_max": round(max(latencies), 1),
+        "held_examples": held,
     }
 
 
