@@ -61,7 +61,7 @@ IDLE = (
 )
 
 
-PY_SPY_NOTE = "record --subprocesses --rate 100 --format raw"
+PY_SPY_NOTE = "record --gil --subprocesses --rate 100 --format raw: only the thread holding the GIL"
 
 
 def package_of(path: str) -> str:
@@ -127,6 +127,7 @@ def record(server: PalabreServer, seconds: float, out: Path) -> None:
         "--rate",
         "100",
         "--subprocesses",
+        "--gil",
         "-d",
         str(int(seconds)),
         "-p",
