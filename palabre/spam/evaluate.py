@@ -12,11 +12,11 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from .data import Example
+from .data import MAX_TRAIN_CHARS, Example
 from .filter import CommentRecord, SpamFilter
 from .metrics import METRIC_KEYS, metrics, rounded
 from .state import SiteState
-from .train import Dataset, featurize, train
+from .train import LAMBDAS, Dataset, featurize, train
 
 Progress = Callable[[int], None]
 STREAM_CHECKPOINTS = (0, 25, 50, 100, 200)
@@ -27,7 +27,7 @@ def records(rows: Sequence[Example]) -> list[CommentRecord]:
 
 
 def dataset(rows: Sequence[Example], progress: Progress | None = None) -> Dataset:
-    texts = [r.text for r in rows]
+    texts = [r.text[:MAX_TRAIN_CHARS] for r in rows]
     return Dataset(
         X=featurize(texts, progress),
         y=np.array([r.label for r in rows]),
@@ -37,8 +37,12 @@ def dataset(rows: Sequence[Example], progress: Progress | None = None) -> Datase
     )
 
 
-def train_filter(rows: Sequence[Example], progress: Progress | None = None) -> SpamFilter:
-    model = train(dataset(rows, progress), progress=progress)
+def train_filter(
+    rows: Sequence[Example],
+    progress: Progress | None = None,
+    lambdas: Sequence[float] = LAMBDAS,
+) -> SpamFilter:
+    model = train(dataset(rows, progress), lambdas=lambdas, progress=progress)
     # Evaluate exactly what would be shipped: float16 weights as written to disk.
     return SpamFilter(model.quantized())
 
@@ -69,13 +73,18 @@ def protocol_shipped(rows: Sequence[Example], progress: Progress | None = None) 
 
 
 def protocol_cross(
-    train_rows: Sequence[Example], test_rows: Sequence[Example], progress: Progress | None = None
+    train_rows: Sequence[Example],
+    test_rows: Sequence[Example],
+    progress: Progress | None = None,
+    lambdas: Sequence[float] = LAMBDAS,
 ) -> dict:
-    filt = train_filter(train_rows, progress)
+    filt = train_filter(train_rows, progress, lambdas)
     return evaluate(filt, test_rows, progress)
 
 
-def protocol_lovo(rows: Sequence[Example], progress: Progress | None = None) -> dict:
+def protocol_lovo(
+    rows: Sequence[Example], progress: Progress | None = None, lambdas: Sequence[float] = LAMBDAS
+) -> dict:
     sources = sorted({r.source for r in rows})
     if len(sources) < 2:
         raise ValueError("lovo needs at least two distinct values in the `source` column")
@@ -83,7 +92,7 @@ def protocol_lovo(rows: Sequence[Example], progress: Progress | None = None) -> 
     for src in sources:
         train_rows = [r for r in rows if r.source != src]
         test_rows = [r for r in rows if r.source == src]
-        folds[src] = protocol_cross(train_rows, test_rows, progress)
+        folds[src] = protocol_cross(train_rows, test_rows, progress, lambdas)
     res: dict = {}
     for k in METRIC_KEYS[:-1]:
         vals = [f[k] for f in folds.values() if f[k] is not None]

@@ -264,7 +264,8 @@ class SpamFilter:
         rule_m, rule_reasons, hard = _rules(rec, f)
         margin += rule_m
         reasons.extend(rule_reasons)
-        reasons.extend(self._text_reasons(f, w_text, text_m))
+        # The bias belongs to the wording: "what the text says" relative to a neutral text.
+        reasons.extend(self._text_reasons(f, w_text, text_m + self._b))
         reasons.extend(_dense_reasons(f, dense_c))
 
         score = _sigmoid(margin)
@@ -273,7 +274,7 @@ class SpamFilter:
         reasons = [r for r in reasons if abs(r.weight) >= REASON_MIN]
         reasons.sort(key=lambda r: (-abs(r.weight), r.text))
         klass: Klass = th.classify(score)  # type: ignore[assignment]
-        return Verdict(round(score, 6), klass, reasons[:MAX_REASONS])
+        return Verdict(score, klass, reasons[:MAX_REASONS])
 
     def _text_reasons(self, f: Features, w_text: np.ndarray, text_m: float) -> list[Reason]:
         if abs(text_m) < REASON_MIN:
@@ -493,12 +494,16 @@ def _dense_reasons(f: Features, c: np.ndarray) -> list[Reason]:
     if fa["exclaim"]:
         add(f"{_plural(fa['exclaim'], 'exclamation mark')}", "exclaim")
     add("many symbols", "symbols")
-    add("many digits", "digits")
-    add("very short text" if fa["chars"] < 40 else f"{fa['chars']} characters long", "length")
     add("styled or full-width letters (like 𝗪𝗜𝗡)", "styled")
     add("hidden zero-width characters", "invisible")
     add("look-alike letters from another alphabet", "confusable")
     add("spaced-out letters (“f r e e”)", "spaced")
+    if fa["cta"]:
+        add("call to action (“click”, “call”, “subscribe”…)", "call_to_action")
+    if fa["lures"]:
+        add("lure words (“free”, “win”, “cash”…)", "lure")
+    if fa["promos"]:
+        add("promotes the author's own channel, page or site", "self_promotion")
     if fa["pictos"]:
         add(f"{_plural(fa['pictos'], 'emoji')}", "pictographs")
     return out

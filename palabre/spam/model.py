@@ -78,7 +78,9 @@ class LinearModel:
         card = dict(self.card)
         card["thresholds"] = asdict(self.thresholds)
         card["format_version"] = FORMAT_VERSION
-        card["model_id"] = self.model_id()
+        # The id of the weights as they will be read back (float16), so a loaded model and
+        # its card agree; the store keys learned-state snapshots on it.
+        card["model_id"] = self.quantized().model_id()
         (directory / CARD_FILE).write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
         return directory
 

@@ -36,7 +36,7 @@ def test_eval_cross_and_stream_on_small_slices() -> None:
     sms, yt = spam_data("sms_spam_collection.csv"), spam_data("youtube_spam_collection.csv")
     code, out = run(
         "eval", "--protocol", "cross", "--train", str(sms), "--test", str(yt),
-        "--limit", "300", "--json",
+        "--limit", "300", "--lambda", "1e-5", "--json",
     )  # fmt: skip
     assert code == 0, out
     assert set(METRIC_KEYS) <= set(json.loads(out.strip().splitlines()[-1]))
@@ -50,7 +50,9 @@ def test_eval_cross_and_stream_on_small_slices() -> None:
 
 def test_eval_lovo_table_and_json(tmp_path: Path) -> None:
     yt = spam_data("youtube_spam_collection.csv")
-    code, out = run("eval", "--protocol", "lovo", "--data", str(yt), "--limit", "420")
+    code, out = run(
+        "eval", "--protocol", "lovo", "--data", str(yt), "--limit", "420", "--lambda", "1e-5"
+    )  # fmt: skip
     assert code == 0, out
     assert "youtube:Psy:9bZkp7q19f0" in out and "mean" in out and "roc_auc" in out
 
