@@ -260,7 +260,13 @@ def capture_statements(url: str, uri: str) -> list[tuple[str, str, Any]]:
     store.comments.thread_page(row, "oldest", 50, None)
     store.comments.counts(site_id, [uri])
     label[0] = "counts"
-    store.comments.counts(site_id, [uri, uri.replace("000", "001"), "/nowhere/"])
+    # counts() runs on the driver's connection, past SQLAlchemy's hooks: its SQL is added here.
+    from palabre.store.comments import _COUNTS_SQL
+
+    pages = [uri, uri.replace("000", "001"), "/nowhere/"]
+    mark = "?" if store.engine.dialect.paramstyle == "qmark" else "%s"
+    sql = _COUNTS_SQL.format(site=mark, uris=", ".join([mark] * len(pages)))
+    seen.append(("counts", sql, (site_id, *pages)))
     label[0] = "post"
     store.comments.create_comment(
         site_id,
