@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=2.0)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=200, help="threads in the dataset")
-    parser.add_argument("--workers", type=int, default=2, help="palabre serve --workers")
+    parser.add_argument("--workers", type=int, default=1, help="palabre serve --workers")
     parser.add_argument(
         "--compare-workers",
         type=int,
