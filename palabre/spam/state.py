@@ -68,13 +68,15 @@ class SiteState:
         entry = self.reputation.setdefault(key, [0, 0, 0])
         entry[0 if is_spam else 1] += 1
         entry[2] = self.seq
-        if len(self.reputation) > MAX_REPUTATION:
-            # Least recently seen first; ties broken by key so eviction is deterministic.
-            victim = min(self.reputation.items(), key=lambda kv: (kv[1][2], kv[0]))[0]
-            del self.reputation[victim]
+        if len(self.reputation) > MAX_REPUTATION * 11 // 10:
+            # Evict in batches (amortised cost): least recently seen first, ties broken by
+            # key, so every process evicts exactly the same entries.
+            order = sorted(self.reputation.items(), key=lambda kv: (kv[1][2], kv[0]))
+            for key_, _ in order[: len(order) - MAX_REPUTATION]:
+                del self.reputation[key_]
 
     def trim_deltas(self) -> None:
-        if len(self.deltas) <= MAX_DELTAS:
+        if len(self.deltas) <= MAX_DELTAS * 11 // 10:  # trim in batches: amortised cost
             return
         keep = sorted(self.deltas.items(), key=lambda kv: (-abs(kv[1]), kv[0]))[:MAX_DELTAS]
         self.deltas = dict(sorted(keep))
