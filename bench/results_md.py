@@ -5,6 +5,7 @@ Several benchmark scripts (and people) write to the same file; each owns its sec
 
 from __future__ import annotations
 
+import fcntl
 import os
 import platform
 import re
@@ -21,7 +22,16 @@ HEADER = (
 
 
 def update_section(title: str, body: str, path: Path = RESULTS) -> None:
-    """Put ``## title`` + body in place of the existing section of that title, or append."""
+    """Put ``## title`` + body in place of the existing section of that title, or append.
+
+    Scripts running at the same time take turns (a lock file), so none loses another's
+    section."""
+    with open(Path(tempfile.gettempdir()) / "palabre-bench-results.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        _update(title, body, path)
+
+
+def _update(title: str, body: str, path: Path) -> None:
     text = path.read_text(encoding="utf-8") if path.exists() else HEADER
     section = f"## {title}\n\n{body.strip()}\n"
     pattern = re.compile(rf"^## {re.escape(title)}[ \t]*\n.*?(?=^## |\Z)", re.S | re.M)
