@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from palabre.store.engine import write_transaction
+from palabre.store.engine import WRITE_OPTION, write_transaction
 from palabre.store.schema import akismet_check, api_key, api_usage, site
 from palabre.timeutil import utcnow
 
@@ -101,6 +103,18 @@ _FIND_KEY = sa.select(*_KEY_COLUMNS).where(api_key.c.key_hash == sa.bindparam("d
 
 def _key(row: Any) -> ApiKey:
     return ApiKey(row.id, row.site_id, row.key_hint, row.blog, row.created, row.revoked)
+
+
+@contextmanager
+def _write(engine: sa.Engine, conn: sa.Connection | None) -> Iterator[sa.Connection]:
+    """``write_transaction``, or the same on a connection the caller has prepared."""
+    if conn is None:
+        with write_transaction(engine) as own:
+            yield own
+        return
+    conn = conn.execution_options(**{WRITE_OPTION: True})
+    with conn.begin():
+        yield conn
 
 
 def _upsert_usage(
@@ -195,17 +209,30 @@ class AkismetStore:
 
     # -- checks and counters ---------------------------------------------------------
 
-    def record_checks(self, checks: list[CheckLog], month: str) -> None:
-        """Log checks and count them (tests are logged, never counted), in one transaction."""
+    def record_checks(
+        self,
+        checks: list[CheckLog],
+        month: str,
+        *,
+        wait: bool = True,
+        _conn: sa.Connection | None = None,
+    ) -> bool:
+        """Log checks and count them (tests are logged, never counted), in one transaction.
+
+        With ``wait=False`` on SQLite, give up at once (and return False) when another
+        process holds the write lock, rather than sleeping in SQLite's busy handler: the
+        caller may be an event loop that must not stall."""
         if not checks:
-            return
+            return True
+        if not wait and _conn is None and self.engine.dialect.name == "sqlite":
+            return self._record_checks_nowait(checks, month)
         now = utcnow()
         counts: dict[tuple[int, str], list[int]] = {}
         for check in checks:
             if not check.is_test:
                 tally = counts.setdefault((check.api_key_id, check.blog[:1024]), [0, 0])
                 tally[0 if check.is_spam else 1] += 1
-        with write_transaction(self.engine) as conn:
+        with _write(self.engine, _conn) as conn:
             conn.execute(
                 akismet_check.insert(),
                 [
@@ -227,6 +254,22 @@ class AkismetStore:
             )
             for (key_id, blog), (spam, ham) in sorted(counts.items()):
                 _upsert_usage(conn, key_id, month, blog, calls=spam + ham, spam=spam, ham=ham)
+        return True
+
+    def _record_checks_nowait(self, checks: list[CheckLog], month: str) -> bool:
+        with self.engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            patience = raw.execute("PRAGMA busy_timeout").fetchone()[0]
+            raw.execute("PRAGMA busy_timeout=0")
+            try:
+                return self.record_checks(checks, month, _conn=conn)
+            except sa.exc.OperationalError as exc:
+                if "locked" in str(exc) or "busy" in str(exc):
+                    return False
+                raise
+            finally:
+                raw.execute(f"PRAGMA busy_timeout={int(patience)}")
 
     def find_check(
         self, key_id: int, *, guid: str | None = None, fingerprint: str | None = None
