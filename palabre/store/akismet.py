@@ -13,15 +13,20 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
+import orjson
 import sqlalchemy as sa
 
 from palabre.store.engine import WRITE_OPTION, write_transaction
 from palabre.store.schema import akismet_check, api_key, api_usage, site
 from palabre.timeutil import utcnow
 
+_SQLITE_INSERT_CHECK = (
+    "INSERT INTO akismet_check (guid, api_key_id, blog, fingerprint, is_spam, score, klass, "
+    "reasons, record, is_test, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 SITE_PREFIX = "akismet:"  # site rows that hold one key's learned filter state
 Order = Literal["total", "spam", "ham", "missed_spam", "false_positives"]
 ORDER_COLUMNS = {
@@ -233,28 +238,47 @@ class AkismetStore:
                 tally = counts.setdefault((check.api_key_id, check.blog[:1024]), [0, 0])
                 tally[0 if check.is_spam else 1] += 1
         with _write(self.engine, _conn) as conn:
-            conn.execute(
-                akismet_check.insert(),
-                [
-                    {
-                        "guid": c.guid,
-                        "api_key_id": c.api_key_id,
-                        "blog": c.blog[:1024],
-                        "fingerprint": c.fingerprint,
-                        "is_spam": c.is_spam,
-                        "score": c.score,
-                        "klass": c.klass,
-                        "reasons": c.reasons,
-                        "record": c.record,
-                        "is_test": c.is_test,
-                        "created": now,
-                    }
-                    for c in checks
-                ],
-            )
+            if conn.dialect.name == "sqlite":
+                # The hot path (a batch every 50 ms from the event loop): straight to the
+                # driver, JSON by orjson, the timestamp as SQLAlchemy stores it on SQLite.
+                # A fifth of the CPU of the Core executemany below.
+                stamp = now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+                conn.exec_driver_sql(
+                    _SQLITE_INSERT_CHECK,
+                    [
+                        (c.guid, c.api_key_id, c.blog[:1024], c.fingerprint, c.is_spam, c.score,
+                         c.klass, orjson.dumps(c.reasons).decode(),
+                         orjson.dumps(c.record).decode(), c.is_test, stamp)
+                        for c in checks
+                    ],
+                )  # fmt: skip
+            else:
+                self._insert_checks(conn, checks, now)
             for (key_id, blog), (spam, ham) in sorted(counts.items()):
                 _upsert_usage(conn, key_id, month, blog, calls=spam + ham, spam=spam, ham=ham)
         return True
+
+    @staticmethod
+    def _insert_checks(conn: sa.Connection, checks: list[CheckLog], now: datetime) -> None:
+        conn.execute(
+            akismet_check.insert(),
+            [
+                {
+                    "guid": c.guid,
+                    "api_key_id": c.api_key_id,
+                    "blog": c.blog[:1024],
+                    "fingerprint": c.fingerprint,
+                    "is_spam": c.is_spam,
+                    "score": c.score,
+                    "klass": c.klass,
+                    "reasons": c.reasons,
+                    "record": c.record,
+                    "is_test": c.is_test,
+                    "created": now,
+                }
+                for c in checks
+            ],
+        )
 
     def _record_checks_nowait(self, checks: list[CheckLog], month: str) -> bool:
         with self.engine.connect() as conn:
