@@ -190,10 +190,9 @@ class AkismetService:
     def __init__(self, runtime: Any) -> None:
         self.rt = runtime
         self.store = runtime.store
-        # Whether comment-check may run on the event loop (see the router); its log is
-        # then written from there too (see ``checklog``).
+        self.checks = CheckLogWriter(runtime.store)
+        # Whether comment-check may run on the event loop (see the router).
         self.checks_inline = runtime.store.dialect == "sqlite"
-        self.checks = CheckLogWriter(runtime.store, on_loop=self.checks_inline)
 
     # -- shared steps ----------------------------------------------------------------
 
