@@ -36,18 +36,18 @@ from .state import SIG_SIZE, SiteState
 Klass = Literal["ham", "unsure", "spam", "discard"]
 
 # Online learning. A step moves the margin of the very same text by about
-# LEARN_RATE * |p - y| * ||x||^2 (~1.3 for one label), so one label nudges and two or
+# LEARN_RATE * |p - y| * ||x||^2 (~1.7 for one label), so one label nudges and two or
 # three flip a near-identical comment; per-weight clipping keeps any site from drifting
 # arbitrarily far from the shipped prior.
-LEARN_RATE = 0.7
+LEARN_RATE = 0.9
 LEARN_RATE_DENSE = 0.05
 DELTA_CLIP = 2.0
 # Near-duplicate memory: MinHash similarity above which two texts count as "the same".
 NEAR_DUP = 0.5
-MEMORY_WEIGHT = 1.2
+MEMORY_WEIGHT = 1.5
 MEMORY_CAP = 4.0
 # Reputation: weight of the smoothed log-odds per kind of key, and the cap on the total.
-REPUTATION_WEIGHTS = {"ip": 0.5, "net": 0.25, "email": 0.8, "web": 0.8, "link": 0.6}
+REPUTATION_WEIGHTS = {"ip": 0.5, "net": 0.25, "email": 1.0, "web": 1.0, "link": 0.6}
 REPUTATION_CAP = 5.0
 REASON_MIN = 0.15
 MAX_REASONS = 6
