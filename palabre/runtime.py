@@ -47,6 +47,8 @@ class Runtime:
             thresholds=_thresholds(settings),
         )
         self.comments = CommentService(self)
+        # Load the model now, not on the first comment: that request would wait for it.
+        _ = self.spam.filter
 
     @cached_property
     def origins(self) -> list[str]:

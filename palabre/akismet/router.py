@@ -13,7 +13,7 @@ the network, so they go to the thread pool where waits overlap, like the other e
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
@@ -26,6 +26,7 @@ from palabre.akismet.protocol import AkismetService, Answer, Params, invalid, pa
 router = APIRouter(tags=["akismet"], on_shutdown=[flush_all])
 FORM_TYPES = frozenset({"", "application/x-www-form-urlencoded", "text/plain"})
 METHODS = ["GET", "POST"]
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 class NotForm(Exception):
@@ -90,34 +91,51 @@ async def handle(
     return send(await run_in_threadpool(action, service, params, host))
 
 
-@router.api_route("/1.1/verify-key", methods=METHODS, summary="Akismet: is this key valid?")
+def endpoint(path: str, summary: str) -> Callable[[Endpoint], Endpoint]:
+    """One route per method, so each gets its own OpenAPI operation id."""
+
+    def register(function: Endpoint) -> Endpoint:
+        for method in METHODS:
+            router.add_api_route(
+                path,
+                function,
+                methods=[method],
+                summary=summary,
+                name=f"{function.__name__}_{method.lower()}",
+            )
+        return function
+
+    return register
+
+
+@endpoint("/1.1/verify-key", "Akismet: is this key valid?")
 async def verify_key(request: Request) -> Response:
     return await handle(request, lambda s, p, h: s.verify_key(p, h))
 
 
-@router.api_route("/1.1/comment-check", methods=METHODS, summary="Akismet: is this spam?")
+@endpoint("/1.1/comment-check", "Akismet: is this spam?")
 async def comment_check(request: Request) -> Response:
     inline = service_of(request).checks_inline
     return await handle(request, lambda s, p, h: s.comment_check(p, h), inline=inline)
 
 
-@router.api_route("/1.1/submit-spam", methods=METHODS, summary="Akismet: this was spam")
+@endpoint("/1.1/submit-spam", "Akismet: this was spam")
 async def submit_spam(request: Request) -> Response:
     guid = request.headers.get("x-akismet-guid")
     return await handle(request, lambda s, p, h: s.submit(p, h, True, guid))
 
 
-@router.api_route("/1.1/submit-ham", methods=METHODS, summary="Akismet: this was not spam")
+@endpoint("/1.1/submit-ham", "Akismet: this was not spam")
 async def submit_ham(request: Request) -> Response:
     guid = request.headers.get("x-akismet-guid")
     return await handle(request, lambda s, p, h: s.submit(p, h, False, guid))
 
 
-@router.api_route("/1.2/usage-limit", methods=METHODS, summary="Akismet: this month's usage")
+@endpoint("/1.2/usage-limit", "Akismet: this month's usage")
 async def usage_limit(request: Request) -> Response:
     return await handle(request, lambda s, p, h: s.usage_limit(p, h))
 
 
-@router.api_route("/1.2/key-sites", methods=METHODS, summary="Akismet: usage per site")
+@endpoint("/1.2/key-sites", "Akismet: usage per site")
 async def key_sites(request: Request) -> Response:
     return await handle(request, lambda s, p, h: s.key_sites(p, h))

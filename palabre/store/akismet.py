@@ -345,11 +345,3 @@ class AkismetStore:
                 for r in conn.execute(page)
             ]
             return rows, int(conn.execute(total).scalar_one())
-
-    def purge_checks(self, older_than: datetime) -> int:
-        """Retention: forget logged checks (and the records they hold) older than this."""
-        with write_transaction(self.engine) as conn:
-            result = conn.execute(
-                akismet_check.delete().where(akismet_check.c.created < older_than)
-            )
-            return int(result.rowcount or 0)
