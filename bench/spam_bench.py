@@ -234,7 +234,7 @@ def results_markdown(r: dict, note: str) -> str:
             "| after k labels | ROC-AUC | FPR | recall | n |",
             "|---:|---:|---:|---:|---:|",
         ]
-        for k, m in r["stream"].items():
+        for k, m in sorted(r["stream"].items(), key=lambda kv: int(kv[0].split("_")[1])):
             out.append(
                 f"| {k.split('_')[1]} | {_f(m['roc_auc'])} | {_f(m['fpr'], True)} "
                 f"| {_f(m['recall'], True)} | {m['n']} |"
