@@ -180,6 +180,7 @@ class Features:
     hosts: list[str] = field(default_factory=list)  # hosts of links in the text
     facts: dict[str, int] = field(default_factory=dict)
     norm: Normalized | None = None
+    cues: dict[str, list[str]] = field(default_factory=dict)  # matched words, for reasons
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -373,4 +374,5 @@ def extract(text: object) -> Features:
     shingles = char_h[CHAR_NGRAMS.index(MINHASH_SHINGLE)]
     if shingles.size == 0:
         shingles = char_h[0]
-    return Features(idx, val, dense, words, word_idx, shingles, hosts, facts, norm)
+    cues = {"cta": ctas, "lures": lures}
+    return Features(idx, val, dense, words, word_idx, shingles, hosts, facts, norm, cues)

@@ -448,6 +448,16 @@ def _rules(rec: CommentRecord, f: Features) -> tuple[float, list[Reason], bool]:
 _DENSE = {name: i for i, name in enumerate(DENSE_NAMES)}
 
 
+def _quote(matches: list[str], limit: int = 3) -> str:
+    """The first few distinct matched words, lower-cased and quoted."""
+    seen: list[str] = []
+    for m in matches:
+        w = " ".join(m.lower().split())
+        if w not in seen:
+            seen.append(w)
+    return ", ".join(f"“{w}”" for w in seen[:limit])
+
+
 def _dense_reasons(f: Features, c: np.ndarray) -> list[Reason]:
     """Group the named features into sentences a moderator understands."""
     fa = f.facts
@@ -499,9 +509,9 @@ def _dense_reasons(f: Features, c: np.ndarray) -> list[Reason]:
     add("look-alike letters from another alphabet", "confusable")
     add("spaced-out letters (“f r e e”)", "spaced")
     if fa["cta"]:
-        add("call to action (“click”, “call”, “subscribe”…)", "call_to_action")
+        add(f"call to action: {_quote(f.cues.get('cta', []))}", "call_to_action")
     if fa["lures"]:
-        add("lure words (“free”, “win”, “cash”…)", "lure")
+        add(f"lure words: {_quote(f.cues.get('lures', []))}", "lure")
     if fa["promos"]:
         add("promotes the author's own channel, page or site", "self_promotion")
     if fa["pictos"]:

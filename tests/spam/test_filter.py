@@ -127,3 +127,10 @@ def test_thresholds() -> None:
         Thresholds(unsure=0.9, spam=0.5, discard=0.99)
     strict = Thresholds(unsure=0.0, spam=0.0, discard=1.0)
     assert SpamFilter.load_default().check(HAM, thresholds=strict).klass == "spam"
+
+
+def test_cue_reasons_quote_the_matched_words(filt: SpamFilter) -> None:
+    v = filt.check(CommentRecord(text="CHECK OUT my channel and subscribe, free giveaway, WIN"))
+    assert "call to action: “check out”, “subscribe”" in texts(v)
+    assert "lure words: “free”, “win”" in texts(v)
+    assert "promotes the author's own channel, page or site" in texts(v)
