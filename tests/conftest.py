@@ -22,6 +22,7 @@ import uvicorn
 
 from palabre.app import create_app
 from palabre.config import Settings, SiteConfig
+from palabre.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -97,6 +98,15 @@ def databases(
     factory = DatabaseFactory(request.param, tmp_path_factory.mktemp(request.param), admin)
     yield factory
     factory.drop_all()
+
+
+@pytest.fixture
+def store(databases: DatabaseFactory) -> Iterator[Store]:
+    """A fresh, migrated store on each database."""
+    store = Store(databases.new_url())
+    store.migrate()
+    yield store
+    store.close()
 
 
 def free_port() -> int:

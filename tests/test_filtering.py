@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from palabre import filtering
 from palabre.filtering import SpamService
 from palabre.spam import CommentRecord
 from palabre.store import Store
-from tests.conftest import DatabaseFactory
 
 PROMO = "Earn money from home with my crypto course, message me on telegram @fastcash_mentor"
 
 
 def promo(n: int) -> CommentRecord:
     return CommentRecord(text=f"{PROMO} {n}", author=f"Mentor {n}", ip=f"198.51.100.{n}")
-
-
-@pytest.fixture
-def store(databases: DatabaseFactory) -> Iterator[Store]:
-    store = Store(databases.new_url())
-    store.migrate()
-    yield store
-    store.close()
 
 
 def test_a_decision_on_one_process_changes_verdicts_on_another(store: Store) -> None:

@@ -226,15 +226,7 @@ class CommentStore:
         if website is not None:
             values["website"] = website or None
         with write_transaction(self.engine) as conn:
-            thread_id = conn.execute(
-                comment.update()
-                .where(comment.c.id == comment_id, comment.c.status != "deleted")
-                .values(**values)
-                .returning(comment.c.thread_id)
-            ).scalar_one_or_none()
-            if thread_id is None:
-                raise StoreError("id", f"comment {comment_id} does not exist")
-            self._bump(conn, thread_id)
+            self._change(conn, comment_id, values, comment.c.status != "deleted")
             return self._get(conn, comment_id)
 
     def delete_comment(self, comment_id: int, *, scrub: bool) -> None:
@@ -247,15 +239,21 @@ class CommentStore:
         if scrub:
             values |= SCRUBBED
         with write_transaction(self.engine) as conn:
-            thread_id = conn.execute(
-                comment.update()
-                .where(comment.c.id == comment_id)
-                .values(**values)
-                .returning(comment.c.thread_id)
-            ).scalar_one_or_none()
-            if thread_id is None:
-                raise StoreError("id", f"comment {comment_id} does not exist")
-            self._bump(conn, thread_id)
+            self._change(conn, comment_id, values)
+
+    def _change(
+        self, conn: sa.Connection, comment_id: int, values: dict[str, Any], *conditions: Any
+    ) -> None:
+        """Update one comment and bump its thread's version, or refuse an unknown id."""
+        thread_id = conn.execute(
+            comment.update()
+            .where(comment.c.id == comment_id, *conditions)
+            .values(**values)
+            .returning(comment.c.thread_id)
+        ).scalar_one_or_none()
+        if thread_id is None:
+            raise StoreError("id", f"comment {comment_id} does not exist")
+        self._bump(conn, thread_id)
 
     def set_status(self, comment_ids: Iterable[int], status: Status) -> list[int]:
         """Moderation: returns the ids that existed and were changed."""

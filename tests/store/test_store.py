@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -12,15 +11,6 @@ from alembic.migration import MigrationContext
 
 from palabre.store import NewComment, Store, StoreError
 from palabre.store.schema import comment, metadata, thread
-from tests.conftest import DatabaseFactory
-
-
-@pytest.fixture
-def store(databases: DatabaseFactory) -> Iterator[Store]:
-    store = Store(databases.new_url())
-    store.migrate()
-    yield store
-    store.close()
 
 
 def new(text: str = "hello", parent: int | None = None, status: str = "approved") -> NewComment:
