@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import secrets
 import sys
 from pathlib import Path
+from typing import ClassVar
 
 import click
 
@@ -16,7 +18,30 @@ from palabre.store import Store
 SETTINGS_ENV = "_PALABRE_SETTINGS_JSON"  # hands validated settings to worker processes
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(click.Group):
+    """Imports a command group only when it is used: `palabre serve` (whose supervisor
+    process stays alive beside its workers) never loads NumPy for the spam CLI."""
+
+    lazy: ClassVar[dict[str, str]] = {
+        "admin": "palabre.web.admin_cli:admin_cli",
+        "keys": "palabre.akismet.cli:keys_cli",
+        "privacy": "palabre.privacy.cli:privacy_cli",
+        "spam": "palabre.spam.cli:spam_cli",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            module, attribute = self.lazy[name].split(":")
+            command = getattr(importlib.import_module(module), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="palabre")
 def main() -> None:
     """Palabre: self-hosted comments with a learning spam filter."""
@@ -109,25 +134,6 @@ def check_config(config_path: Path | None) -> None:
     """Validate the configuration and print it (secrets are kept in a separate file)."""
     click.echo(settings_from(config_path).model_dump_json(indent=2))
 
-
-def _register_optional_groups() -> None:
-    """Command groups owned by other packages, each importable on its own."""
-    from palabre.spam.cli import spam_cli
-
-    main.add_command(spam_cli)
-
-    from palabre.akismet.cli import keys_cli
-
-    main.add_command(keys_cli)
-
-    from palabre.privacy.cli import privacy_cli
-    from palabre.web.admin_cli import admin_cli
-
-    main.add_command(admin_cli)
-    main.add_command(privacy_cli)
-
-
-_register_optional_groups()
 
 if __name__ == "__main__":
     sys.exit(main())
