@@ -207,6 +207,13 @@ class AkismetService:
             return None, invalid("Your API key has been revoked")
         return found, None
 
+    def _key_and_content(
+        self, params: Params, host: str | None
+    ) -> tuple[ApiKey | None, Answer | None]:
+        """What comment-check and submit-* need: a valid key, then the required fields."""
+        key, refused = self._key(params, host)
+        return key, refused or self._content_fields(params)
+
     @staticmethod
     def _content_fields(params: Params) -> Answer | None:
         blog = params.get("blog").strip()
@@ -247,13 +254,10 @@ class AkismetService:
         return Answer("valid")
 
     def comment_check(self, params: Params, host: str | None) -> Answer:
-        key, refused = self._key(params, host)
+        key, refused = self._key_and_content(params, host)
         if refused:
             return refused
         assert key is not None
-        problem = self._content_fields(params)
-        if problem:
-            return problem
         record = to_record(params)
         decision = test_trigger(params)
         if decision is None:
@@ -290,13 +294,10 @@ class AkismetService:
     def submit(
         self, params: Params, host: str | None, is_spam: bool, guid: str | None = None
     ) -> Answer:
-        key, refused = self._key(params, host)
+        key, refused = self._key_and_content(params, host)
         if refused:
             return refused
         assert key is not None
-        problem = self._content_fields(params)
-        if problem:
-            return problem
         if params.flag("is_test"):
             return Answer(THANKS)  # never trains, never counts
         guid = (guid or params.get("guid")).strip() or None
