@@ -75,6 +75,15 @@ def _data_dir_option(f):  # type: ignore[no-untyped-def]
     )(f)
 
 
+lambda_option = click.option(
+    "--lambda",
+    "lam",
+    type=float,
+    default=None,
+    help="Fix the L2 strength instead of choosing it by grouped CV (faster; for quick runs).",
+)
+
+
 @spam_cli.command()
 @_data_dir_option
 @click.option(
@@ -89,13 +98,7 @@ def _data_dir_option(f):  # type: ignore[no-untyped-def]
     default=None,
     help="Model directory (default: the package's palabre/spam/model/).",
 )
-@click.option(
-    "--lambda",
-    "lam",
-    type=float,
-    default=None,
-    help="Fix the L2 strength instead of choosing it by grouped CV (faster; for quick runs).",
-)
+@lambda_option
 @click.option("--limit", type=int, default=None, help="Read at most N rows per file (testing).")
 def train(
     data_dir: Path | None,
@@ -166,13 +169,7 @@ def train(
     default=None,
     help="Only test rows with this `source`; those rows are then left out of training.",
 )
-@click.option(
-    "--lambda",
-    "lam",
-    type=float,
-    default=None,
-    help="Fix the L2 strength instead of choosing it by grouped CV (faster; for quick runs).",
-)
+@lambda_option
 @click.option("--limit", type=int, default=None, help="Read at most N rows per file.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of a table.")
 def eval_cmd(
