@@ -100,8 +100,8 @@ class _BodyTooLarge(Exception):
     pass
 
 
-def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
-    runtime = Runtime(settings, store)
+def create_app(settings: Settings, store: Store | None = None, *, migrate: bool = True) -> FastAPI:
+    runtime = Runtime(settings, store, migrate=migrate)
     app = FastAPI(
         title="Palabre",
         version="0.1.0",

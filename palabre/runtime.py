@@ -31,13 +31,18 @@ def _thresholds(settings: Settings) -> Thresholds | None:
 
 
 class Runtime:
-    def __init__(self, settings: Settings, store: Store | None = None) -> None:
+    def __init__(
+        self, settings: Settings, store: Store | None = None, *, migrate: bool = True
+    ) -> None:
+        """``migrate=False`` when the schema is known to be current: serve migrates once
+        before starting its workers, which then need not load Alembic at all."""
         self.settings = settings
         secrets = load_or_create_secrets(settings.data_dir)
         self.tokens = Tokens(secrets.signing_key, secrets.avatar_salt)
         self.secrets = secrets
         self.store = store or Store(settings.resolved_database_url)
-        self.store.migrate()
+        if migrate:
+            self.store.migrate()
         self._site_ids = {
             site.name: self.store.comments.ensure_site(site.name) for site in settings.sites
         }

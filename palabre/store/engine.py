@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import event
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -63,6 +61,10 @@ def create_engine(url: str) -> sa.Engine:
 
 def migrate(engine: sa.Engine) -> None:
     """Bring the schema to the newest revision; a no-op when it is already there."""
+    # Imported here: serve's worker processes never migrate, and Alembic costs them ~12 MiB.
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.connect() as conn:
