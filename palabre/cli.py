@@ -6,14 +6,21 @@ import importlib
 import os
 import secrets
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import click
 
 from palabre.cli_common import config_option, open_store, settings_from
-from palabre.config import Settings
-from palabre.store import Store
+
+if TYPE_CHECKING:
+    # Only for annotations: serve's supervisor process imports this module and stays alive
+    # for the server's lifetime, so it must not load pydantic, SQLAlchemy or FastAPI.
+    from fastapi import FastAPI
+
+    from palabre.config import Settings
+    from palabre.store import Store
 
 SETTINGS_ENV = "_PALABRE_SETTINGS_JSON"  # hands validated settings to worker processes
 
@@ -62,27 +69,13 @@ def serve(config_path: Path | None, host: str, port: int, workers: int) -> None:
     """Run the comment server, the demo page and the admin."""
     import uvicorn
 
-    settings = settings_from(config_path)
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    base = settings.public_url.rstrip("/") or f"http://{shown_host}:{port}"
-    settings = settings.with_default_site(f"http://{shown_host}:{port}")
-    # Migrate once here, so worker processes never race each other on a migration.
-    store = open_store(settings)
-    try:
-        first_admin = _first_admin_account(store)
-    finally:
-        store.close()
-    where = "SQLite file " + settings.resolved_database_url.removeprefix("sqlite:///")
-    if not settings.resolved_database_url.startswith("sqlite"):
-        where = "PostgreSQL"
-    click.echo(f"Palabre on {where}")
-    click.echo(f"  demo article page: {base}/")
-    click.echo(f"  admin:             {base}/admin")
-    click.echo(f"  API docs:          {base}/api/docs")
-    if first_admin:
-        click.echo(f"  first admin account: user 'admin', password '{first_admin}' (shown once;")
-        click.echo("  change it with `palabre admin set-password admin`)")
-    os.environ[SETTINGS_ENV] = settings.model_dump_json()
+    if workers == 1:
+        plan = prepare_serve(config_path, host, port)  # this one process needs it all anyway
+    else:
+        plan = _prepare_in_child_process(config_path, host, port)
+    for line in plan.banner:
+        click.echo(line)
+    os.environ[SETTINGS_ENV] = plan.settings_json
     uvicorn.run(
         "palabre.cli:app_from_environment",
         factory=True,
@@ -93,6 +86,70 @@ def serve(config_path: Path | None, host: str, port: int, workers: int) -> None:
         access_log=False,
         server_header=False,
     )
+
+
+@dataclass(frozen=True)
+class ServePlan:
+    """What serve needs from its preparation; picklable, as it may cross a process boundary."""
+
+    settings_json: str
+    banner: tuple[str, ...]
+
+
+def prepare_serve(config_path: Path | None, host: str, port: int) -> ServePlan:
+    """Everything serve does before it listens: validate the settings, create the secrets,
+    migrate, make the first admin account. Done once here, so worker processes never race
+    each other on a migration or on writing the secrets file."""
+    from palabre.config import load_or_create_secrets
+
+    settings = settings_from(config_path)
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = settings.public_url.rstrip("/") or f"http://{shown_host}:{port}"
+    settings = settings.with_default_site(f"http://{shown_host}:{port}")
+    load_or_create_secrets(settings.data_dir)
+    store = open_store(settings)
+    try:
+        first_admin = _first_admin_account(store)
+    finally:
+        store.close()
+    return ServePlan(settings.model_dump_json(), _banner(settings, base, first_admin))
+
+
+def _prepare_in_child_process(config_path: Path | None, host: str, port: int) -> ServePlan:
+    """prepare_serve in a short-lived process. With several workers this process becomes
+    uvicorn's supervisor and lives as long as the server: what preparing loads (pydantic,
+    SQLAlchemy, Alembic, argon2: ~40 MiB) leaves with the child instead of staying here.
+
+    Errors come back as raised: a click.ClickException pickles by its message, so a bad
+    configuration or an unreachable database reads exactly as with one worker."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    spawn = multiprocessing.get_context("spawn")  # a fresh interpreter: nothing inherited
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
+            return pool.submit(prepare_serve, config_path, host, port).result()
+    except BrokenProcessPool as exc:
+        raise click.ClickException(f"preparing to serve failed: {exc}") from exc
+
+
+def _banner(settings: Settings, base: str, first_admin: str | None) -> tuple[str, ...]:
+    where = "SQLite file " + settings.resolved_database_url.removeprefix("sqlite:///")
+    if not settings.resolved_database_url.startswith("sqlite"):
+        where = "PostgreSQL"
+    lines = [
+        f"Palabre on {where}",
+        f"  demo article page: {base}/",
+        f"  admin:             {base}/admin",
+        f"  API docs:          {base}/api/docs",
+    ]
+    if first_admin:
+        lines += [
+            f"  first admin account: user 'admin', password '{first_admin}' (shown once;",
+            "  change it with `palabre admin set-password admin`)",
+        ]
+    return tuple(lines)
 
 
 def _first_admin_account(store: Store) -> str | None:
@@ -108,11 +165,13 @@ def _first_admin_account(store: Store) -> str | None:
     return password
 
 
-def app_from_environment():  # type: ignore[no-untyped-def]
-    """Factory for uvicorn's workers: settings were validated once, by ``serve``."""
+def app_from_environment() -> FastAPI:
+    """Factory for uvicorn's workers: settings were validated, and the schema migrated, once
+    by ``serve``; so workers skip migrating and never load Alembic."""
     from palabre.app import create_app
+    from palabre.config import Settings
 
-    return create_app(Settings.model_validate_json(os.environ[SETTINGS_ENV]))
+    return create_app(Settings.model_validate_json(os.environ[SETTINGS_ENV]), migrate=False)
 
 
 @main.group()

@@ -1,13 +1,19 @@
-"""What every ``palabre`` command group shares: the --config option and opening the store."""
+"""What every ``palabre`` command group shares: the --config option and opening the store.
+
+Settings (pydantic) and the store (SQLAlchemy) are imported where they are used, not here:
+``palabre serve``'s supervisor process imports this module and stays alive beside its
+workers, and would otherwise carry both for nothing."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from palabre.config import ConfigError, Settings, load_settings
-from palabre.store import Store
+if TYPE_CHECKING:
+    from palabre.config import Settings
+    from palabre.store import Store
 
 config_option = click.option(
     "--config",
@@ -19,6 +25,8 @@ config_option = click.option(
 
 
 def settings_from(config_path: Path | None) -> Settings:
+    from palabre.config import ConfigError, load_settings
+
     try:
         return load_settings(config_path)
     except ConfigError as exc:
@@ -27,6 +35,8 @@ def settings_from(config_path: Path | None) -> Settings:
 
 def open_store(settings: Settings) -> Store:
     """The migrated store, or an error that says what to check."""
+    from palabre.store import Store
+
     store = Store(settings.resolved_database_url)
     try:
         store.migrate()
