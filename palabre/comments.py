@@ -54,6 +54,17 @@ class CommentInput:
 
 
 @dataclass(frozen=True, slots=True)
+class Draft:
+    """A checked, rendered comment with its verdict, ready to be stored."""
+
+    site_id: int
+    uri: str
+    title: str
+    comment: NewComment
+    verdict: Verdict | None
+
+
+@dataclass(frozen=True, slots=True)
 class Posted:
     comment: dict[str, Any]
     status: str
@@ -266,6 +277,13 @@ class CommentService:
         return "approved"
 
     def post(self, site: SiteConfig, data: CommentInput, client: Client) -> Posted:
+        return self.save(self.draft(site, data, client))
+
+    def draft(self, site: SiteConfig, data: CommentInput, client: Client) -> Draft:
+        """Everything before the write: validate, rate-limit, ask the filter, render.
+
+        The HTTP layer runs this on the event loop and only ``save`` in a worker thread:
+        with one thread per concurrent post, the filter's CPU work fought over the GIL."""
         uri = normalise_uri(data.uri, site)
         author = _clean_author(data.author, self.limits.max_author_length)
         email = _clean_email(data.email)
@@ -305,11 +323,16 @@ class CommentService:
             spam_reasons=verdict.to_dict()["reasons"] if verdict else None,
             spam_record=self.rt.record_json(record),
         )
+        return Draft(site_id, uri, title, new, verdict)
+
+    def save(self, draft: Draft) -> Posted:
         try:
-            row = self.rt.store.comments.create_comment(site_id, uri, title, new)
+            row = self.rt.store.comments.create_comment(
+                draft.site_id, draft.uri, draft.title, draft.comment
+            )
         except StoreError as exc:
             raise InputError(exc.field, exc.message) from exc
-        return Posted(row, row["status"], self.rt.tokens.edit_token(row["id"]), verdict)
+        return Posted(row, row["status"], self.rt.tokens.edit_token(row["id"]), draft.verdict)
 
     def _owned(self, comment_id: int, token: str | None) -> dict[str, Any]:
         if not token:
