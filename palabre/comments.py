@@ -282,7 +282,7 @@ class CommentService:
     def draft(self, site: SiteConfig, data: CommentInput, client: Client) -> Draft:
         """Everything before the write: validate, rate-limit, ask the filter, render.
 
-        The HTTP layer runs this on the event loop and only ``save`` in a worker thread:
+        On SQLite the HTTP layer runs this on the event loop and only ``save`` in a thread:
         with one thread per concurrent post, the filter's CPU work fought over the GIL."""
         uri = normalise_uri(data.uri, site)
         author = _clean_author(data.author, self.limits.max_author_length)

@@ -191,8 +191,6 @@ class AkismetService:
         self.rt = runtime
         self.store = runtime.store
         self.checks = CheckLogWriter(runtime.store)
-        # Whether comment-check may run on the event loop (see the router).
-        self.checks_inline = runtime.store.dialect == "sqlite"
 
     # -- shared steps ----------------------------------------------------------------
 

@@ -115,7 +115,7 @@ async def verify_key(request: Request) -> Response:
 
 @endpoint("/1.1/comment-check", "Akismet: is this spam?")
 async def comment_check(request: Request) -> Response:
-    inline = service_of(request).checks_inline
+    inline = request.app.state.runtime.reads_inline
     return await handle(request, lambda s, p, h: s.comment_check(p, h), inline=inline)
 
 

@@ -140,9 +140,12 @@ async def list_comments(
 async def post_comment(payload: CommentIn, rt: RuntimeDep, request: Request) -> Response:
     client = client_of(request, rt)
     site = rt.site_for(client.origin, payload.uri)
-    draft = rt.comments.draft(site, CommentInput(**payload.model_dump()), client)
-    # Only the write leaves the event loop: it can wait for the database's writer lock.
-    posted = await run_in_threadpool(rt.comments.save, draft)
+    data = CommentInput(**payload.model_dump())
+    if rt.reads_inline:  # validate, filter and render here; only the write, which can wait
+        # for the database's writer lock, goes to a thread (threads fought over the GIL)
+        posted = await run_in_threadpool(rt.comments.save, rt.comments.draft(site, data, client))
+    else:
+        posted = await run_in_threadpool(rt.comments.post, site, data, client)
     body = public_comment(posted.comment)
     window = rt.settings.comments.edit_window
     body |= {
