@@ -134,7 +134,7 @@ class BulkLoader:
                     depths.append(depth)
                     avatar = self.avatar(c.email, c.author) if self.avatar else ""
                     comment_rows.append((
-                        comment_id, thread_id, parent_id, root_id, depth, "approved",
+                        comment_id, thread_id, parent_id, parent_id and root_id, depth, "approved",
                         c.author, c.email, avatar, c.website, c.text, self._html_of(c.text),
                         c.created, c.votes,
                     ))  # fmt: skip

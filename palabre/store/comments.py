@@ -55,9 +55,6 @@ _BUMP_THREAD_BY_URI = (
     .returning(thread.c.id, thread.c.title)
 )
 _INSERT_COMMENT = comment.insert().returning(*comment.c)
-_ROOT_IS_SELF = (
-    comment.update().where(comment.c.id == sa.bindparam("cid")).values(root_id=sa.bindparam("cid"))
-)
 _BUMP = (
     thread.update().where(thread.c.id == sa.bindparam("tid")).values(version=thread.c.version + 1)
 )
@@ -170,9 +167,8 @@ class CommentStore:
     def create_comment(self, site_id: int, uri: str, title: str, new: NewComment) -> dict[str, Any]:
         """Create the thread on its first comment and the comment, in one transaction.
 
-        Posting is the busiest write, so it takes two or three statements: bump the thread's
-        version (which also finds it), insert the comment returning its row, and point a
-        top-level comment's ``root_id`` at itself."""
+        Posting is the busiest write, so it takes two statements: bump the thread's version
+        (which also finds it) and insert the comment, returning its row."""
         now = utcnow()
         where = {"in_site": site_id, "in_uri": uri}
         with write_transaction(self.engine) as conn:
@@ -208,11 +204,8 @@ class CommentStore:
                 "spam_reasons": new.spam_reasons,
                 "spam_record": new.spam_record,
             }
-            row = dict(conn.execute(_INSERT_COMMENT, values).one()._mapping)
-            if root_id is None:
-                conn.execute(_ROOT_IS_SELF, {"cid": row["id"]})
-                row["root_id"] = row["id"]
-            return row | {"uri": uri, "site_id": site_id, "title": thread_title}
+            row = conn.execute(_INSERT_COMMENT, values).one()._mapping
+            return {**row, "uri": uri, "site_id": site_id, "title": thread_title}
 
     @staticmethod
     def _check_parent(conn: sa.Connection, thread_id: int, parent_id: int) -> tuple[int, int]:
@@ -225,7 +218,8 @@ class CommentStore:
             raise StoreError("parent", f"comment {parent_id} does not exist")
         if parent.thread_id != thread_id:
             raise StoreError("parent", f"comment {parent_id} belongs to another page")
-        return parent.root_id, parent.depth + 1
+        root_id = parent_id if parent.root_id is None else parent.root_id  # a top-level parent
+        return root_id, parent.depth + 1
 
     def update_comment(
         self, comment_id: int, *, text: str, html: str, author: str | None, website: str | None

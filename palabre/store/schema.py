@@ -69,7 +69,9 @@ comment = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("thread_id", sa.ForeignKey("thread.id"), nullable=False),
     sa.Column("parent_id", sa.ForeignKey("comment.id"), nullable=True),
-    # The top-level ancestor: one indexed lookup fetches a whole subtree at any depth.
+    # A reply's top-level ancestor: one indexed lookup fetches a whole subtree at any
+    # depth. NULL on a top-level comment, which is its own root (databases from before
+    # 2026-11-25 hold its own id there instead; both read the same).
     sa.Column("root_id", sa.Integer, nullable=True),
     sa.Column("depth", sa.Integer, nullable=False, server_default="0"),
     sa.Column("status", sa.String(16), nullable=False),

@@ -45,8 +45,26 @@ def test_thread_is_created_once_and_replies_know_their_root(store: Store) -> Non
     reply = store.comments.create_comment(site, "/a", "", new(parent=first["id"]))
     deeper = store.comments.create_comment(site, "/a", "", new(parent=reply["id"]))
     assert first["thread_id"] == reply["thread_id"] == deeper["thread_id"]
+    assert (first["root_id"], first["depth"]) == (None, 0)  # a top-level comment is its root
+    assert (reply["root_id"], reply["depth"]) == (first["id"], 1)
     assert (deeper["root_id"], deeper["depth"]) == (first["id"], 2)
     assert store.comments.find_thread(site, "/a")["title"] == "A"
+
+
+def test_top_level_comments_that_name_themselves_as_root_still_nest(store: Store) -> None:
+    """Databases written before 2026-11-25 hold a top-level comment's own id as its root."""
+    site = store.comments.ensure_site("blog")
+    legacy = store.comments.create_comment(site, "/old", "", new("legacy"))
+    with store.engine.begin() as conn:
+        conn.execute(
+            comment.update().where(comment.c.id == legacy["id"]).values(root_id=legacy["id"])
+        )
+    reply = store.comments.create_comment(site, "/old", "", new("reply", parent=legacy["id"]))
+    assert reply["root_id"] == legacy["id"]
+    row = store.comments.find_thread(site, "/old")
+    page = store.comments.thread_page(row, "oldest", 10, None)
+    assert [c["id"] for c in page.comments] == [legacy["id"]]
+    assert [r["id"] for r in page.comments[0]["replies"]] == [reply["id"]]
 
 
 def test_a_refused_write_leaves_nothing_behind(store: Store) -> None:
