@@ -107,12 +107,28 @@ def prepare_serve(config_path: Path | None, host: str, port: int) -> ServePlan:
     base = settings.public_url.rstrip("/") or f"http://{shown_host}:{port}"
     settings = settings.with_default_site(f"http://{shown_host}:{port}")
     load_or_create_secrets(settings.data_dir)
+    if settings.spam.enabled:
+        _check_spam_model()
     store = open_store(settings)
     try:
         first_admin = _first_admin_account(store)
     finally:
         store.close()
     return ServePlan(settings.model_dump_json(), _banner(settings, base, first_admin))
+
+
+def _check_spam_model() -> None:
+    """Load the filter's model once here: a worker that cannot load it would crash, and
+    uvicorn's supervisor would restart it forever instead of telling anyone why."""
+    from palabre.spam import SpamFilter
+
+    try:
+        SpamFilter.load_default()
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(
+            f"the spam filter's model cannot be loaded ({exc}); reinstall Palabre, retrain it "
+            "with `palabre spam train`, or run without the filter (PALABRE_SPAM__ENABLED=false)"
+        ) from exc
 
 
 def _prepare_in_child_process(config_path: Path | None, host: str, port: int) -> ServePlan:

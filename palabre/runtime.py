@@ -57,7 +57,9 @@ class Runtime:
         # throughput; PostgreSQL reads wait on the network, so they go to worker threads.
         self.reads_inline = self.store.dialect == "sqlite"
         # Load the model now, not on the first comment: that request would wait for it.
-        _ = self.spam.filter
+        # (With the filter off for comments it loads on the first Akismet check, if any.)
+        if settings.spam.enabled:
+            _ = self.spam.filter
 
     @cached_property
     def origins(self) -> list[str]:
