@@ -22,12 +22,18 @@ from .metrics import metrics
 from .model import LinearModel, Thresholds
 from .normalize import normalize
 
-LAMBDAS = (1e-6, 3e-6, 1e-5, 3e-5)
+# Half-decade steps from "memorise the wording" to "mostly the named features and their
+# prior"; grouped CV picks one (see select_lambda). Each fit is cheap enough for the full grid.
+LAMBDAS = (1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3)
 # The ~20 named features get a fixed, much stronger pull towards their prior: each one is
 # present in many texts, so with the tiny text-block lambda a generic cue ("reply", "!")
 # would otherwise reach weights of 15+ and overrule everything else.
 LAMBDA_DENSE = 0.01
-MAX_ITER = 250
+# L-BFGS on the preconditioned problem converges in ~70-150 iterations; the cap only guards
+# against a pathological input, and the tolerance (on the unit-regularised gradient) is
+# far below what changes a ranking.
+MAX_ITER = 400
+GTOL = 1e-6
 # Target false-positive rates on held-out sites: the spam threshold hides almost no real
 # comment; the unsure band sends a few to the moderation queue.
 SPAM_FPR = 0.005
@@ -86,14 +92,24 @@ def sample_weights(y: np.ndarray, corpus: np.ndarray) -> np.ndarray:
 
 
 def fit_linear(
-    X: sp.csr_matrix, y: np.ndarray, sw: np.ndarray, lam: float
+    X: sp.csr_matrix,
+    y: np.ndarray,
+    sw: np.ndarray,
+    lam: float,
+    warm: tuple[np.ndarray, float] | None = None,
 ) -> tuple[np.ndarray, float]:
-    """Minimise mean weighted log-loss + lam/2 ||w||^2 (bias unpenalised); deterministic."""
-    # Columns never seen in training get weight 0 under L2 anyway: optimise only the used
-    # ones, which makes each L-BFGS step ~10x cheaper than over all 2^20 buckets.
+    """Minimise mean weighted log-loss + 1/2 sum_j lam_j (w_j - prior_j)^2 (bias free).
+
+    Deterministic for a given start; ``warm`` (a previous solution, e.g. for a neighbouring
+    lam on the same rows) only saves iterations.
+    """
+    # Columns never seen in training get weight prior (0 for text) under L2 anyway:
+    # optimise only the used ones, which makes each step ~10x cheaper than over 2^20 buckets.
     cols = np.unique(np.concatenate([X.indices, np.arange(N_HASH, N_FEATURES)]))
-    w_c, b = _fit_compact(X[:, cols].tocsr(), y, sw, lam, prior_vector()[cols])
-    w = np.zeros(X.shape[1])
+    prior = prior_vector()
+    start = None if warm is None else (warm[0][cols], warm[1])
+    w_c, b = _fit_compact(X[:, cols].tocsr(), y, sw, lam, prior[cols], start)
+    w = prior.copy()
     w[cols] = w_c
     return w, b
 
@@ -106,38 +122,45 @@ def prior_vector() -> np.ndarray:
 
 
 def _fit_compact(
-    X: sp.csr_matrix, y: np.ndarray, sw: np.ndarray, lam: float, prior: np.ndarray
+    X: sp.csr_matrix,
+    y: np.ndarray,
+    sw: np.ndarray,
+    lam: float,
+    prior: np.ndarray,
+    start: tuple[np.ndarray, float] | None,
 ) -> tuple[np.ndarray, float]:
+    # Substituting w = prior + u / sqrt(lam_j) turns the penalty into 1/2 ||u||^2 for every
+    # column: with text lam ~1e-5 and dense lam 1e-2 on one scale, L-BFGS needs about 2.5x
+    # fewer iterations, and the prior becomes a fixed per-row offset.
     s = sw / sw.sum()
     ys = 2.0 * y - 1.0
     lam_vec = np.full(X.shape[1], lam)
     lam_vec[-N_DENSE:] = LAMBDA_DENSE  # dense columns are always the last ones
-    Xt = X.T.tocsr()
+    scale = 1.0 / np.sqrt(lam_vec)
+    Z = (X @ sp.diags(scale)).tocsr()
+    Zt = Z.T.tocsr()
+    offset = X @ prior
     n_feat = X.shape[1]
 
     def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        w, b = theta[:-1], theta[-1]
-        m = X @ w + b
-        z = -ys * m
+        u, b = theta[:-1], theta[-1]
+        z = -ys * (offset + Z @ u + b)
         loss = np.logaddexp(0.0, z)
-        g_m = -ys * s * np.exp(z - np.logaddexp(0.0, z))  # d loss / d margin
-        dw = w - prior
-        f = float(np.dot(s, loss) + 0.5 * np.dot(lam_vec * dw, dw))
+        g_m = -ys * s * np.exp(z - loss)  # d loss / d margin
         grad = np.empty(n_feat + 1)
-        grad[:-1] = Xt @ g_m + lam_vec * dw
+        grad[:-1] = Zt @ g_m + u
         grad[-1] = g_m.sum()
-        return f, grad
+        return float(np.dot(s, loss) + 0.5 * np.dot(u, u)), grad
 
+    # Start at the prior (u = 0): a signal absent from the data keeps its prior weight.
+    theta0 = np.zeros(n_feat + 1)
+    if start is not None:
+        theta0[:-1] = (start[0] - prior) / scale
+        theta0[-1] = start[1]
     res = minimize(
-        fun,
-        # Start at the prior: a signal absent from the data then keeps its prior weight
-        # exactly, instead of creeping there through a gradient below the tolerance.
-        np.append(prior, 0.0),
-        jac=True,
-        method="L-BFGS-B",
-        options={"maxiter": MAX_ITER, "gtol": 1e-7},
+        fun, theta0, jac=True, method="L-BFGS-B", options={"maxiter": MAX_ITER, "gtol": GTOL}
     )
-    return res.x[:-1].copy(), float(res.x[-1])
+    return prior + res.x[:-1] * scale, float(res.x[-1])
 
 
 def text_fold(text: str, k: int) -> int:
@@ -169,16 +192,23 @@ def make_folds(groups: np.ndarray, texts: Sequence[str], k: int = 5) -> np.ndarr
     return np.array([text_fold(t, k) for t in texts])
 
 
-def oof_scores(ds: Dataset, folds: np.ndarray, lam: float, sw: np.ndarray) -> np.ndarray:
-    out = np.zeros(ds.y.shape[0])
+def oof_scores(
+    ds: Dataset, folds: np.ndarray, lambdas: Sequence[float], sw: np.ndarray
+) -> dict[float, np.ndarray]:
+    """Held-out margins per lam; inside a fold, lams go from strong to weak, each fit
+    starting from the previous solution (same rows, nearby optimum)."""
+    out = {lam: np.zeros(ds.y.shape[0]) for lam in lambdas}
     for f in np.unique(folds):
         test = folds == f
         train = ~test
         if len(np.unique(ds.y[train])) < 2:
-            out[test] = 0.5
+            for lam in lambdas:
+                out[lam][test] = 0.0
             continue
-        w, b = fit_linear(ds.X[train], ds.y[train], sw[train], lam)
-        out[test] = ds.X[test] @ w + b
+        warm: tuple[np.ndarray, float] | None = None
+        for lam in sorted(lambdas, reverse=True):
+            warm = fit_linear(ds.X[train], ds.y[train], sw[train], lam, warm)
+            out[lam][test] = ds.X[test] @ warm[0] + warm[1]
     return out
 
 
@@ -208,6 +238,9 @@ def choose_thresholds(oof: np.ndarray, y: np.ndarray, folds: np.ndarray) -> Thre
             if (ham & (folds == f)).sum() > 0
         ]
         # The median group: robust to one odd site without being tuned on any test fold.
+        # (A cut holding the *mean* group FPR was tried: on the three-corpus training CV the
+        # e-mail group, scored by a model that never saw e-mail, pushed the spam threshold to
+        # 0.993 and held-out recall to 0-3 %.)
         return float(np.median(cuts))
 
     spam_m = max(fpr_cut(SPAM_FPR), 0.0)
@@ -220,21 +253,39 @@ def choose_thresholds(oof: np.ndarray, y: np.ndarray, folds: np.ndarray) -> Thre
     )
 
 
+def fold_aucs(oof: np.ndarray, y: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    return np.array(
+        [
+            roc_auc_score(y[folds == f], oof[folds == f])
+            for f in np.unique(folds)
+            if np.unique(y[folds == f]).size == 2
+        ]
+    )
+
+
+def one_se_lambda(scores: dict[float, float], se: float) -> float:
+    """The strongest lam whose score is within ``se`` of the best one."""
+    top = max(scores.values())
+    return max(lam for lam, sc in scores.items() if sc >= top - se)
+
+
 def select_lambda(
     ds: Dataset, folds: np.ndarray, sw: np.ndarray, lambdas: Sequence[float] = LAMBDAS
 ) -> tuple[float, dict[str, float], np.ndarray]:
     """Pick lam by pooled held-out-group ROC-AUC (it rewards scores that are comparable
-    across sites, which a single shipped threshold needs)."""
-    scores: dict[str, float] = {}
-    best: tuple[float, float, np.ndarray] | None = None
-    for lam in lambdas:
-        oof = oof_scores(ds, folds, lam, sw)
-        auc = float(roc_auc_score(ds.y, oof)) if len(np.unique(ds.y)) == 2 else 0.5
-        scores[f"{lam:g}"] = round(auc, 6)
-        if best is None or auc > best[1] + 1e-9:
-            best = (lam, auc, oof)
-    assert best is not None
-    return best[0], scores, best[2]
+    across sites, which a single shipped threshold needs), with the one-standard-error
+    rule: the strongest lam whose AUC is within one SE (over folds) of the best. A new site
+    is further from the training data than any held-out fold, so among equally good fits
+    the smoother one is the safer bet; it also makes the choice stable."""
+    oofs = oof_scores(ds, folds, lambdas, sw)
+    scores = {lam: float(roc_auc_score(ds.y, oofs[lam])) for lam in lambdas}
+    best = max(lambdas, key=lambda lam: (scores[lam], lam))
+    per_fold = fold_aucs(oofs[best], ds.y, folds)
+    se = float(per_fold.std(ddof=1) / np.sqrt(per_fold.size)) if per_fold.size > 1 else 0.0
+    chosen = one_se_lambda(scores, se)
+    cv = {f"{lam:g}": round(scores[lam], 6) for lam in lambdas}
+    cv["one_se"] = round(se, 6)
+    return chosen, cv, oofs[chosen]
 
 
 def train(
@@ -248,16 +299,18 @@ def train(
         lam, cv, oof = select_lambda(ds, folds, sw, lambdas)
     else:
         lam, cv = lambdas[0], {}
-        oof = oof_scores(ds, folds, lam, sw)
+        oof = oof_scores(ds, folds, lambdas, sw)[lam]
     if progress is not None:
         progress(1)
     thresholds = choose_thresholds(oof, ds.y, folds)
     w, b = fit_linear(ds.X, ds.y, sw, lam)
     card = {
-        "algorithm": "L2 logistic regression (L-BFGS) on hashed word 1-2-grams, char 2-5-grams "
-        "and named link/contact/shape features",
+        "algorithm": "L2 logistic regression towards an expert prior (preconditioned L-BFGS) "
+        "on hashed word 1-2-grams, char 2-5-grams and named link/contact/shape features",
         "lambda": lam,
         "lambda_grid_pooled_group_auc": cv,
+        "lambda_rule": "strongest lambda within one SE (over held-out groups) of the best "
+        "pooled AUC",
         "threshold_rule": f"median over held-out groups of the margin at ham FPR {SPAM_FPR} "
         f"(spam) / {UNSURE_FPR} (unsure)",
         "n_rows": int(ds.y.shape[0]),

@@ -4,7 +4,16 @@ import numpy as np
 
 from palabre.spam.data import read_csv
 from palabre.spam.evaluate import dataset
-from palabre.spam.train import site_groups, text_fold, train
+from palabre.spam.features import N_FEATURES, N_HASH
+from palabre.spam.train import (
+    fit_linear,
+    one_se_lambda,
+    prior_vector,
+    sample_weights,
+    site_groups,
+    text_fold,
+    train,
+)
 
 from .conftest import spam_data
 
@@ -23,3 +32,25 @@ def test_duplicates_share_a_fold_and_pure_sources_merge() -> None:
     groups = np.array(["sa:spam-1", "sa:spam-1", "sa:ham", "sa:ham", "yt:a", "yt:a"])
     y = np.array([1, 1, 0, 0, 0, 1])
     assert site_groups(groups, y).tolist() == ["sa", "sa", "sa", "sa", "yt:a", "yt:a"]
+
+
+def test_one_se_rule_prefers_the_stronger_of_equally_good_lambdas() -> None:
+    scores = {1e-6: 0.990, 1e-5: 0.992, 1e-4: 0.9915, 1e-3: 0.985}
+    assert one_se_lambda(scores, se=0.001) == 1e-4
+    assert one_se_lambda(scores, se=0.0) == 1e-5
+    assert one_se_lambda(scores, se=0.01) == 1e-3
+
+
+def test_fit_keeps_prior_of_unseen_signals_and_warm_start_agrees() -> None:
+    rows = read_csv(spam_data("youtube_spam_collection.csv"), limit=300)
+    ds = dataset(rows)
+    sw = sample_weights(ds.y, ds.corpus)
+    cold = fit_linear(ds.X, ds.y, sw, 1e-4)
+    warm = fit_linear(ds.X, ds.y, sw, 1e-4, warm=fit_linear(ds.X, ds.y, sw, 1e-3))
+    m_cold, m_warm = ds.X @ cold[0] + cold[1], ds.X @ warm[0] + warm[1]
+    assert np.max(np.abs(m_cold - m_warm)) < 0.05
+    prior = prior_vector()
+    unseen = [
+        j for j in range(N_HASH, N_FEATURES) if ds.X[:, j].count_nonzero() == 0 and prior[j] != 0
+    ]
+    assert unseen and np.allclose(cold[0][unseen], prior[unseen])
