@@ -514,6 +514,11 @@ def _dense_reasons(f: Features, c: np.ndarray) -> list[Reason]:
         add(f"lure words: {_quote(f.cues.get('lures', []))}", "lure")
     if fa["promos"]:
         add("promotes the author's own channel, page or site", "self_promotion")
+    if fa["asks"]:
+        add(
+            f"asks readers for subscribers, likes or follows: {_quote(f.cues['asks'])}",
+            "audience_ask",
+        )
     if fa["pictos"]:
         add(f"{_plural(fa['pictos'], 'emoji')}", "pictographs")
     return out
