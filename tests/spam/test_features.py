@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from palabre.spam import features
 from palabre.spam.features import DENSE_NAMES, extract
 
 ASK = DENSE_NAMES.index("audience_ask")
@@ -52,3 +57,51 @@ def test_short_numbers_share_one_shape_long_ones_keep_theirs() -> None:
     assert np.array_equal(a.idx, b.idx)
     call = extract("still watching in 09061701461")
     assert not np.array_equal(a.idx, call.idx)
+
+
+# The word patterns run without (?i) on lower-cased text, for speed; these hold them to the
+# case-insensitive originals.
+LOWERCASE_TWINS = [
+    (features._MESSENGER_RE, features._MESSENGER_LC),
+    (features._CTA_RE, features._CTA_LC),
+    (features._LURE_RE, features._LURE_LC),
+    (features._SELF_PROMO_RE, features._SELF_PROMO_LC),
+    (features._ASK_RE, features._ASK_LC),
+]
+
+
+@pytest.mark.parametrize(("original", "twin"), LOWERCASE_TWINS)
+def test_lowercase_twins_have_no_capital_letters(original: re.Pattern[str], twin: re.Pattern[str]):
+    assert not twin.flags & re.IGNORECASE
+    literals = re.sub(r"\\.", "", twin.pattern)  # escapes such as \S or \W are not letters
+    assert not [c for c in literals if c.isupper()]
+
+
+WORDS = (
+    *("free", "FREE", "Win", "cash", "click", "Click HERE", "visit", "whatsapp", "WhatsApp"),
+    *("telegram", "my", "MY", "Mon", "channel", "Channel", "videos", "subscribe", "Subscribe"),
+    *("check", "OUT", "sub", "me", "please", "PLZ", "like", "follow", "site", "example"),
+    *("com", "COM", "net", "ru", "dot", "(dot)", "www", "http://", "youtu.be", "x"),
+    *("chaîne", "Канал", "подпишитесь", "hello", "the", "1000", "@", "/", "İnstagram", "ſub"),
+)
+SEPARATORS = (" ", "", ".", " . ", ". ", "-", "\n", "!", ", ", "/")
+MIXED_CASE = st.lists(
+    st.tuples(st.sampled_from(WORDS), st.sampled_from(SEPARATORS)), max_size=25
+).map(lambda parts: "".join(word + sep for word, sep in parts))
+
+
+@given(MIXED_CASE)
+def test_lowercase_twins_count_what_the_originals_count(text: str) -> None:
+    lower = text.lower()
+    for original, twin in LOWERCASE_TWINS:
+        if not any(c in text for c in "İſıK"):  # case folds that str.lower() does not undo
+            assert len(twin.findall(lower)) == len(original.findall(text)), original.pattern
+
+
+@given(MIXED_CASE)
+def test_cheap_guards_never_skip_a_match(text: str) -> None:
+    lower = text.lower()
+    if features.URL_RE.search(lower):
+        assert "://" in lower or features._MAYBE_URL.search(lower)
+    if features._OBFUSCATED_LINK.search(lower):
+        assert features._MAYBE_OBFUSCATED.search(lower)
