@@ -25,7 +25,7 @@ from palabre.akismet.protocol import AkismetService, Answer, Params, invalid, pa
 
 router = APIRouter(tags=["akismet"], on_shutdown=[flush_all])
 FORM_TYPES = frozenset({"", "application/x-www-form-urlencoded", "text/plain"})
-METHODS = ["GET", "POST"]
+METHODS = ["POST", "GET"]  # in the order routes are tried: clients mostly POST
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
@@ -108,15 +108,16 @@ def endpoint(path: str, summary: str) -> Callable[[Endpoint], Endpoint]:
     return register
 
 
-@endpoint("/1.1/verify-key", "Akismet: is this key valid?")
-async def verify_key(request: Request) -> Response:
-    return await handle(request, lambda s, p, h: s.verify_key(p, h))
-
-
+# First: the route tried first is the one matched fastest, and checks are the traffic.
 @endpoint("/1.1/comment-check", "Akismet: is this spam?")
 async def comment_check(request: Request) -> Response:
     inline = request.app.state.runtime.reads_inline
     return await handle(request, lambda s, p, h: s.comment_check(p, h), inline=inline)
+
+
+@endpoint("/1.1/verify-key", "Akismet: is this key valid?")
+async def verify_key(request: Request) -> Response:
+    return await handle(request, lambda s, p, h: s.verify_key(p, h))
 
 
 @endpoint("/1.1/submit-spam", "Akismet: this was spam")
