@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
+import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -177,9 +178,13 @@ def measure(
     pid: int,
     requests: list[Request],
     args: argparse.Namespace,
+    *,
+    duration: float | None = None,
+    warmup: bool = True,
+    quiet: bool = False,
 ) -> LoadResult:
     base = f"http://127.0.0.1:{port}"
-    if args.warmup:
+    if args.warmup and warmup:
         run_load(
             base,
             requests,
@@ -192,17 +197,67 @@ def measure(
         base,
         requests,
         connections=args.connections,
-        duration=args.duration,
+        duration=duration or args.duration,
         server_pid=pid,
         tool=args.tool,
     )
+    if not quiet:
+        report(scenario, engine, result)
+    return result
+
+
+def report(scenario: str, engine: str, result: LoadResult) -> None:
     print(
         f"  {scenario:7s} {engine:8s} {result.rps:9.1f} req/s  p50 {result.p50_ms:8.2f} ms  "
         f"p99 {result.p99_ms:8.2f} ms  errors {result.errors}  "
         f"RSS {result.peak_rss_mib:6.1f} MiB (PSS {result.peak_pss_mib:6.1f})",
         flush=True,
     )
-    return result
+
+
+def merged(slices: list[LoadResult]) -> LoadResult:
+    """Several slices of one load as one result: totals add up; p50 is the slices' median,
+    p99 the worst slice's (conservative); peak memory the highest seen."""
+    return LoadResult(
+        requests=sum(r.requests for r in slices),
+        seconds=sum(r.seconds for r in slices),
+        p50_ms=statistics.median(r.p50_ms for r in slices),
+        p99_ms=max(r.p99_ms for r in slices),
+        errors=sum(r.errors for r in slices),
+        peak_rss_mib=max(r.peak_rss_mib for r in slices),
+        peak_pss_mib=max(r.peak_pss_mib for r in slices),
+        tool=slices[0].tool,
+    )
+
+
+def measure_interleaved(
+    scenario: str,
+    servers: list[tuple[str, int, int, list[Request]]],
+    args: argparse.Namespace,
+) -> dict[str, LoadResult]:
+    """The engines take turns in ``args.rounds`` slices that add up to ``args.duration``
+    each, so a change in the machine's speed during the run (a shared host) weighs on
+    both alike instead of on whichever ran in the slower minute."""
+    slices: dict[str, list[LoadResult]] = {name: [] for name, *_ in servers}
+    for round_number in range(args.rounds):
+        for name, port, pid, requests in servers:
+            slices[name].append(
+                measure(
+                    scenario,
+                    name,
+                    port,
+                    pid,
+                    requests,
+                    args,
+                    duration=args.duration / args.rounds,
+                    warmup=round_number == 0,
+                    quiet=True,
+                )
+            )
+    results = {name: merged(parts) for name, parts in slices.items()}
+    for name, result in results.items():
+        report(scenario, name, result)
+    return results
 
 
 def table(plan: Plan, results: dict[str, dict[str, LoadResult]], palabre_label: str) -> str:
@@ -267,6 +322,12 @@ def main(argv: list[str] | None = None) -> int:
         help="also run Palabre with these worker counts (reported apart)",
     )
     parser.add_argument("--scenarios", nargs="*", default=["hot", "small", "counts", "post"])
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="split each scenario into this many alternating Isso/Palabre slices",
+    )
     parser.add_argument("--tool", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument("--no-write", action="store_true", help="do not touch bench/RESULTS.md")
     parser.add_argument("--idle-note", default="", help="what else ran on the machine")
@@ -299,6 +360,18 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"palabre serve --workers {workers}", flush=True)
                 for scenario in args.scenarios:
                     by_engine = results.setdefault(scenario, {})
+                    if workers == args.workers and args.rounds > 1:
+                        isso_load = isso_requests(plan, scenario, bodies)
+                        palabre_load = palabre_requests(plan, scenario, bodies, token)
+                        by_engine |= measure_interleaved(
+                            scenario,
+                            [
+                                ("isso", isso.port, isso.pid, isso_load),
+                                ("palabre", palabre.port, palabre.pid, palabre_load),
+                            ],
+                            args,
+                        )
+                        continue
                     if workers == args.workers or "isso" not in by_engine:
                         ref = worker_runs.get(args.workers, {}).get(scenario, {}).get("isso")
                         by_engine["isso"] = ref or measure(
@@ -369,7 +442,15 @@ def main(argv: list[str] | None = None) -> int:
                 "server allows; Isso's sync workers close each one), "
                 f"{args.duration:g} s per scenario after a {args.warmup:g} s warm-up, on "
                 "127.0.0.1; "
-                "the two servers take turns per scenario. Peak RSS is summed over each server's "
+                + (
+                    f"the two servers take turns in {args.rounds} slices of "
+                    f"{args.duration / args.rounds:g} s per scenario (so a change in the "
+                    "shared host's speed weighs on both; p50 is the slices' median, p99 the "
+                    "worst slice's). "
+                    if args.rounds > 1
+                    else "the two servers take turns per scenario. "
+                )
+                + "Peak RSS is summed over each server's "
                 "process tree (/proc, sampled every 0.25 s); PSS counts pages shared between "
                 "forked workers once.",
                 "",
