@@ -247,14 +247,20 @@ shared with other jobs, load average 5 to 7 on 2 cores, so tails are inflated):
   cached for 1 s: 1,421 req/s with a stub filter; with the shipped filter 1,000-1,250;
 - the writer thread's row-by-row executemany took the GIL from the loop twice per row:
   p99 65 ms with the log against 19 ms without it; one multi-row INSERT per batch
-  (raw driver SQL, orjson) brought it to 24-31 ms.
+  (raw driver SQL, orjson) brought it to 24-31 ms;
+- this round (2026-11-25, on a different and slower host than the runs above: Intel Xeon
+  in place of AMD EPYC, where a 10-million-step Python loop takes 0.9-1.2 s): the spam
+  log's high-water mark read on the driver connection (135 -> 26 us), the feature
+  patterns sped up (extract -30 %), routes matched hot paths first (95 -> 18 us). Same
+  script, the previous commit (ffdd744) and this one taking turns on this host, 10 s each:
+  1 worker 666 -> 908 req/s; 2 workers 1,051-1,357 -> 1,473-1,598 req/s, p99 23-30 ->
+  21-22 ms.
 
-Where a check's server time goes now (py-spy, 1 worker): the filter (`SpamFilter.check`)
-~25 %, `SpamService.state()` ~20 % (one `SELECT max(id)` on `spam_event` per check, so a
-decision made by another process is seen at once; about 1 ms on PostgreSQL with
-`pool_pre_ping`), the ASGI stack and uvicorn ~25 %, the Akismet layer itself under 10 %.
-A freshness window of ~100 ms for that high-water mark (or LISTEN/NOTIFY on PostgreSQL) in
-`palabre/filtering.py` is the largest remaining saving."""
+Where a check's server time went before the last two changes (cProfile of the ASGI app
+in-process): the filter ~45 % (feature extraction most of it), FastAPI and Starlette ~35 %
+(route matching alone ~18 %, middleware, the endpoint wrapper), the Akismet layer ~8 %. On this
+host one worker is CPU-bound at ~900 checks/s, so 16 clients queue: p50 ~17 ms, p99 ~36 ms;
+two workers give p99 21-22 ms, just over the 20 ms target."""
 
 
 def write_results(lines: list[str], tool: str) -> None:
