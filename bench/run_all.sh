@@ -4,7 +4,7 @@
 set -e
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
-$PY -m bench.isso_compare --workers 2 --compare-workers 1
+$PY -m bench.isso_compare --workers 2 --compare-workers 1 --rounds 4
 $PY -m bench.scale
 $PY -m bench.multi_instance
 $PY -m bench.profile_hot --scenario hot counts post --write
