@@ -35,6 +35,8 @@ from .state import SIG_SIZE, SiteState
 
 Klass = Literal["ham", "unsure", "spam", "discard"]
 
+# Every weight below is in log-odds, the unit of the model's margin once training has
+# calibrated it (train.fit_calibration; models trained before that are uncalibrated).
 # Online learning. A step moves the margin of the very same text by about
 # LEARN_RATE * |p - y| * ||x||^2 (~1.7 for one label), so one label nudges and two or
 # three flip a near-identical comment; per-weight clipping keeps any site from drifting

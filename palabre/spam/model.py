@@ -48,6 +48,10 @@ class Thresholds:
 
 @dataclass(slots=True)
 class LinearModel:
+    """Weights and bias whose margin is the model's log-odds. Training folds its Platt
+    calibration into them (the card's ``calibration`` records slope and offset), so the
+    file format is the one uncalibrated models were saved in, and both load alike."""
+
     w: np.ndarray  # float64 (N_FEATURES,)
     b: float
     thresholds: Thresholds

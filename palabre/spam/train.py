@@ -38,6 +38,10 @@ GTOL = 1e-6
 # comment; the unsure band sends a few to the moderation queue.
 SPAM_FPR = 0.005
 UNSURE_FPR = 0.03
+# Platt scaling of held-out margins (fit_calibration): the pull of slope and offset towards
+# "the margin already is log-odds" (1, 0), in units of the mean log-loss. It only matters
+# where a group's held-out margins separate its classes perfectly (tiny training sets).
+CALIBRATION_RIDGE = 0.001
 
 Progress = Callable[[int], None]
 
@@ -226,6 +230,50 @@ def sigmoid(m: np.ndarray | float) -> np.ndarray | float:
     return 1.0 / (1.0 + np.exp(-np.clip(m, -50, 50)))
 
 
+def platt_scaling(
+    margins: np.ndarray, y: np.ndarray, ridge: float = CALIBRATION_RIDGE
+) -> tuple[float, float]:
+    """(slope, offset) minimising the class-balanced log-loss of sigmoid(slope * m + offset),
+    with a ridge towards (1, 0) that keeps the fit finite on separable rows."""
+    weights = np.where(y == 1, 0.5 / max(int(y.sum()), 1), 0.5 / max(int((1 - y).sum()), 1))
+    ys = 2.0 * y - 1.0
+
+    def fun(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        slope, offset = theta
+        z = -ys * (slope * margins + offset)
+        loss = np.logaddexp(0.0, z)
+        g_m = -ys * weights * np.exp(z - loss)
+        value = float(np.dot(weights, loss)) + 0.5 * ridge * ((slope - 1.0) ** 2 + offset**2)
+        grad = np.array([np.dot(g_m, margins) + ridge * (slope - 1.0), g_m.sum() + ridge * offset])
+        return value, grad
+
+    res = minimize(fun, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B")
+    return float(res.x[0]), float(res.x[1])
+
+
+def fit_calibration(oof: np.ndarray, y: np.ndarray, folds: np.ndarray) -> tuple[float, float]:
+    """(slope, offset) turning a margin into log-odds on a site the model has never seen:
+    the median over held-out groups of each group's own Platt scaling.
+
+    The margins come from models that never saw their group, so each group's fit says how
+    far a margin can be trusted on a new site. The median, like the thresholds', keeps one
+    odd group from deciding: e-mail scored by models trained without e-mail wants a third
+    of the slope every other group wants, and dominated a pooled fit, shrinking the margins
+    on every comment group (grouped CV of the calibration itself: docs/spam-filter.md).
+    Classes weigh the same within a group, as in training, so the result is a likelihood
+    ratio to which the rule weights and site learning in filter.py add as further evidence.
+    """
+    fits = [
+        platt_scaling(oof[folds == f], y[folds == f])
+        for f in np.unique(folds)
+        if np.unique(y[folds == f]).size == 2
+    ]
+    if not fits:
+        return 1.0, 0.0
+    slope, offset = np.median(np.array(fits), axis=0)
+    return float(slope), float(offset)
+
+
 def choose_thresholds(oof: np.ndarray, y: np.ndarray, folds: np.ndarray) -> Thresholds:
     """Thresholds from held-out-group margins; FPR is averaged per group so that the
     largest group does not decide alone what a new site sees."""
@@ -302,8 +350,16 @@ def train(
         oof = oof_scores(ds, folds, lambdas, sw)[lam]
     if progress is not None:
         progress(1)
+    # Everything downstream (thresholds, card metrics, the shipped weights) is on the
+    # calibrated scale, so a margin means the same log-odds whatever lambda was chosen.
+    slope, offset = fit_calibration(oof, ds.y, folds)
+    oof = slope * oof + offset
     thresholds = choose_thresholds(oof, ds.y, folds)
     w, b = fit_linear(ds.X, ds.y, sw, lam)
+    # Folding the calibration into the weights keeps the weights file format and makes
+    # every user of the margin (verdicts, margins(), reasons, learning) calibrated at no
+    # cost per verdict.
+    w, b = slope * w, slope * b + offset
     card = {
         "algorithm": "L2 logistic regression towards an expert prior (preconditioned L-BFGS) "
         "on hashed word 1-2-grams, char 2-5-grams and named link/contact/shape features",
@@ -311,6 +367,13 @@ def train(
         "lambda_grid_pooled_group_auc": cv,
         "lambda_rule": "strongest lambda within one SE (over held-out groups) of the best "
         "pooled AUC",
+        "calibration": {
+            "slope": round(slope, 6),
+            "offset": round(offset, 6),
+            "rule": "median over held-out groups of each group's Platt scaling of its "
+            "held-out margins (classes balanced, ridge "
+            f"{CALIBRATION_RIDGE} towards slope 1, offset 0), folded into the weights",
+        },
         "threshold_rule": f"median over held-out groups of the margin at ham FPR {SPAM_FPR} "
         f"(spam) / {UNSURE_FPR} (unsure)",
         "n_rows": int(ds.y.shape[0]),

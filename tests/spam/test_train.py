@@ -6,8 +6,10 @@ from palabre.spam.data import read_csv
 from palabre.spam.evaluate import dataset
 from palabre.spam.features import N_FEATURES, N_HASH
 from palabre.spam.train import (
+    fit_calibration,
     fit_linear,
     one_se_lambda,
+    platt_scaling,
     prior_vector,
     sample_weights,
     site_groups,
@@ -54,3 +56,27 @@ def test_fit_keeps_prior_of_unseen_signals_and_warm_start_agrees() -> None:
         j for j in range(N_HASH, N_FEATURES) if ds.X[:, j].count_nonzero() == 0 and prior[j] != 0
     ]
     assert unseen and np.allclose(cold[0][unseen], prior[unseen])
+
+
+def test_platt_scaling_recovers_the_log_odds_of_a_scaled_margin() -> None:
+    rng = np.random.default_rng(0)
+    true_log_odds = rng.normal(0.0, 3.0, 20_000)
+    y = (rng.random(true_log_odds.size) < 1 / (1 + np.exp(-true_log_odds))).astype(int)
+    slope, offset = platt_scaling((true_log_odds - 1.0) / 3.0, y)
+    assert abs(slope - 3.0) < 0.2 and abs(offset - 1.0) < 0.15
+
+
+def test_calibration_is_the_median_group_not_the_odd_one() -> None:
+    rng = np.random.default_rng(1)
+    parts, labels, folds = [], [], []
+    # Five groups whose margins are a third of the log-odds, one whose margins say little.
+    for group, factor in enumerate((1 / 3, 1 / 3, 1 / 3, 1 / 3, 1 / 3, 3.0)):
+        z = rng.normal(0.0, 3.0, 2_000)
+        labels.append((rng.random(z.size) < 1 / (1 + np.exp(-z))).astype(int))
+        parts.append(z * factor)
+        folds.append(np.full(z.size, group))
+    slope, offset = fit_calibration(np.concatenate(parts), np.concatenate(labels),
+                                    np.concatenate(folds))  # fmt: skip
+    assert abs(slope - 3.0) < 0.3 and abs(offset) < 0.3
+    one_class = np.zeros(10, dtype=int)
+    assert fit_calibration(np.arange(10.0), one_class, one_class) == (1.0, 0.0)
