@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -113,6 +114,7 @@ def train(
     from .train import LAMBDAS, file_record
     from .train import train as fit
 
+    command = train_command(data_dir, files or DEFAULT_TRAIN_FILES, out, lam, limit)
     data_dir = data_dir or default_data_dir()
     names = files or DEFAULT_TRAIN_FILES
     paths = [_resolve(data_dir, n) for n in names]
@@ -131,9 +133,7 @@ def train(
     with _progress("training", 1) as step:
         model = fit(ds, lambdas=(lam,) if lam else LAMBDAS, progress=step)
     model.card["data"] = file_info
-    model.card["command"] = "palabre spam train " + " ".join(
-        sys.argv[2:] if len(sys.argv) > 2 else []
-    )
+    model.card["command"] = command
     model.card["lambda_selection"] = (
         "fixed with --lambda"
         if lam
@@ -149,6 +149,31 @@ def train(
         "held-out-group metrics (each group scored by a model that never saw it):",
         sorted(model.card["heldout_group_metrics"].items()),
     )
+
+
+def train_command(
+    data_dir: Path | None,
+    files: Sequence[str],
+    out: Path | None,
+    lam: float | None,
+    limit: int | None,
+) -> str:
+    """The `palabre spam train` command line that rebuilds a model, for its card. Built from
+    the parsed options, because sys.argv differs between `palabre spam train` and
+    `python -m palabre.spam train`; the data themselves are pinned by the card's sha256s."""
+    args = ["palabre", "spam", "train"]
+    if data_dir is not None:
+        args += ["--data-dir", str(data_dir)]
+    if tuple(files) != DEFAULT_TRAIN_FILES:
+        for name in files:
+            args += ["--file", name]
+    if lam:
+        args += ["--lambda", f"{lam:g}"]
+    if limit is not None:
+        args += ["--limit", str(limit)]
+    if out is not None:
+        args += ["--out", str(out)]
+    return shlex.join(args)
 
 
 @spam_cli.command(name="eval")

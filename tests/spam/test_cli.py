@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from palabre.spam.cli import spam_cli
+from palabre.spam.cli import DEFAULT_TRAIN_FILES, spam_cli, train_command
 from palabre.spam.metrics import METRIC_KEYS
 
 from .conftest import spam_data
@@ -95,3 +95,12 @@ def test_check_command() -> None:
     assert json.loads(out)["class"] == "ham"
     res = CliRunner().invoke(spam_cli, ["check"], input="text from stdin http://bit.ly/x")
     assert res.exit_code == 0 and "score" in res.output
+
+
+def test_card_command_is_the_same_whichever_entry_point_ran_it() -> None:
+    assert train_command(None, DEFAULT_TRAIN_FILES, None, None, None) == "palabre spam train"
+    assert (
+        train_command(Path("/data"), ["my file.csv"], Path("/tmp/m"), 1e-06, 50)
+        == "palabre spam train --data-dir /data --file 'my file.csv' --lambda 1e-06 "
+        "--limit 50 --out /tmp/m"
+    )
