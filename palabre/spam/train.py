@@ -275,8 +275,8 @@ def fit_calibration(oof: np.ndarray, y: np.ndarray, folds: np.ndarray) -> tuple[
 
 
 def choose_thresholds(oof: np.ndarray, y: np.ndarray, folds: np.ndarray) -> Thresholds:
-    """Thresholds from held-out-group margins; FPR is averaged per group so that the
-    largest group does not decide alone what a new site sees."""
+    """Thresholds from held-out-group margins: the median group's cut at each target FPR,
+    so that neither the largest nor the oddest group decides alone what a new site sees."""
     ham = y == 0
 
     def fpr_cut(target: float) -> float:

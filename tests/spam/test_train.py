@@ -27,6 +27,8 @@ def test_training_is_reproducible() -> None:
     assert np.array_equal(a.w, b.w) and a.b == b.b
     assert a.thresholds == b.thresholds
     assert a.quantized().model_id() == b.quantized().model_id()
+    assert a.card["calibration"] == b.card["calibration"]
+    assert a.card["calibration"]["slope"] > 0
 
 
 def test_duplicates_share_a_fold_and_pure_sources_merge() -> None:
