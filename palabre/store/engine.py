@@ -41,8 +41,10 @@ def _tune_sqlite(engine: sa.Engine) -> None:
     def _on_begin(conn: sa.Connection) -> None:
         # Writers take the lock up front; a deferred BEGIN that upgrades to a write later
         # can fail with SQLITE_BUSY instead of waiting its turn.
+        # Straight to the driver: through exec_driver_sql, BEGIN cost as much as the query
+        # it opens for (every read of a thread's version, every write).
         immediate = conn.get_execution_options().get(WRITE_OPTION)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def create_engine(url: str) -> sa.Engine:
