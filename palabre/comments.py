@@ -325,10 +325,12 @@ class CommentService:
         )
         return Draft(site_id, uri, title, new, verdict)
 
-    def save(self, draft: Draft) -> Posted:
+    def save(self, draft: Draft, *, wait: bool = True) -> Posted:
+        """Write the drafted comment. ``wait=False`` raises WriterBusy (nothing written)
+        when SQLite's writer lock is taken, instead of waiting for it."""
         try:
             row = self.rt.store.comments.create_comment(
-                draft.site_id, draft.uri, draft.title, draft.comment
+                draft.site_id, draft.uri, draft.title, draft.comment, wait=wait
             )
         except StoreError as exc:
             raise InputError(exc.field, exc.message) from exc

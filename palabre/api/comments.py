@@ -15,6 +15,7 @@ from palabre.api.errors import json_response
 from palabre.comments import Client, CommentInput, normalise_uri, public_comment
 from palabre.errors import InputError
 from palabre.runtime import Runtime
+from palabre.store import WriterBusy
 from palabre.timeutil import isoformat
 
 router = APIRouter(prefix="/api", tags=["comments"])
@@ -141,9 +142,15 @@ async def post_comment(payload: CommentIn, rt: RuntimeDep, request: Request) -> 
     client = client_of(request, rt)
     site = rt.site_for(client.origin, payload.uri)
     data = CommentInput(**payload.model_dump())
-    if rt.reads_inline:  # validate, filter and render here; only the write, which can wait
-        # for the database's writer lock, goes to a thread (threads fought over the GIL)
-        posted = await run_in_threadpool(rt.comments.save, rt.comments.draft(site, data, client))
+    if rt.reads_inline:
+        # SQLite: validate, filter, render and, when the writer lock is free, write here (a
+        # thread per post fought over the GIL and cost a hand-off); a write that would have
+        # to wait for the lock waits in a thread, so the event loop never does.
+        draft = rt.comments.draft(site, data, client)
+        try:
+            posted = rt.comments.save(draft, wait=False)
+        except WriterBusy:
+            posted = await run_in_threadpool(rt.comments.save, draft)
     else:
         posted = await run_in_threadpool(rt.comments.post, site, data, client)
     body = public_comment(posted.comment)

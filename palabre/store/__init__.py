@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from palabre.store.akismet import AkismetStore
 from palabre.store.comments import CommentStore, NewComment, StoreError, ThreadPage
-from palabre.store.engine import create_engine, migrate, normalise_url
+from palabre.store.engine import WriterBusy, create_engine, dispose, migrate, normalise_url
 from palabre.store.moderation import ModerationStore
 from palabre.store.spam_events import SpamEvent, SpamEventStore
 from palabre.store.users import UserStore
@@ -23,6 +23,7 @@ __all__ = [
     "Store",
     "StoreError",
     "ThreadPage",
+    "WriterBusy",
 ]
 
 
@@ -44,4 +45,4 @@ class Store:
         migrate(self.engine)
 
     def close(self) -> None:
-        self.engine.dispose()
+        dispose(self.engine)

@@ -164,14 +164,17 @@ class CommentStore:
 
     # -- writing -----------------------------------------------------------------------
 
-    def create_comment(self, site_id: int, uri: str, title: str, new: NewComment) -> dict[str, Any]:
+    def create_comment(
+        self, site_id: int, uri: str, title: str, new: NewComment, *, wait: bool = True
+    ) -> dict[str, Any]:
         """Create the thread on its first comment and the comment, in one transaction.
 
         Posting is the busiest write, so it takes two statements: bump the thread's version
-        (which also finds it) and insert the comment, returning its row."""
+        (which also finds it) and insert the comment, returning its row. ``wait=False``:
+        raise WriterBusy, having written nothing, if another writer holds SQLite's lock."""
         now = utcnow()
         where = {"in_site": site_id, "in_uri": uri}
-        with write_transaction(self.engine) as conn:
+        with write_transaction(self.engine, wait=wait) as conn:
             current = conn.execute(_BUMP_THREAD_BY_URI, where).first()
             if current is None:  # the first comment of this page
                 new_thread = {"site_id": site_id, "uri": uri, "title": title, "created": now}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
+import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -15,6 +17,14 @@ from sqlalchemy import event
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 WRITE_OPTION = "palabre_write"
+CHECKPOINT_INTERVAL = 0.5  # seconds between two background WAL checkpoints
+BUSY_TIMEOUT_MS = 10_000
+
+log = logging.getLogger("palabre.store")
+
+
+class WriterBusy(Exception):
+    """Another writer holds SQLite's write lock; raised only when asked not to wait."""
 
 
 def normalise_url(url: str) -> str:
@@ -25,7 +35,7 @@ def normalise_url(url: str) -> str:
     return url
 
 
-def _tune_sqlite(engine: sa.Engine) -> None:
+def _tune_sqlite(engine: sa.Engine, checkpointer: _WalCheckpointer | None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
         # Let SQLAlchemy's "begin" hook below own transactions instead of pysqlite.
@@ -34,7 +44,13 @@ def _tune_sqlite(engine: sa.Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if checkpointer is not None:
+            # The background checkpointer copies the WAL into the database; left to SQLite,
+            # the commit that crosses 1,000 pages would do it, with two fsyncs (~4 ms each
+            # here), inside a request and while holding the writer lock.
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
+            checkpointer.start()
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -54,7 +70,10 @@ def create_engine(url: str) -> sa.Engine:
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, pool_size=8, max_overflow=8)
-        _tune_sqlite(engine)
+        checkpointer = None
+        if path and path != ":memory:":
+            checkpointer = _CHECKPOINTERS[id(engine)] = _WalCheckpointer(path)
+        _tune_sqlite(engine, checkpointer)
         return engine
     # No pre-ping: it costs a round trip on every checkout (about 1 ms of each Akismet
     # check). A connection the server dropped is detected on use and the pool invalidated.
@@ -75,6 +94,62 @@ def migrate(engine: sa.Engine) -> None:
         conn.commit()
 
 
+class _WalCheckpointer:
+    """Copies SQLite's write-ahead log into the database from a background thread.
+
+    PASSIVE checkpoints never wait for, or block, readers and writers; with several
+    processes on one file, whichever gets there first does the work and the others skip."""
+
+    def __init__(self, path: str, interval: float = CHECKPOINT_INTERVAL) -> None:
+        self.path = path
+        self.interval = interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        with self._lock:
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(
+                    target=self._run, name="sqlite-checkpoint", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=0, check_same_thread=False)
+        try:
+            while not self._stop.wait(self.interval):
+                self.checkpoint(conn)
+            self.checkpoint(conn)
+        finally:
+            conn.close()
+
+    @staticmethod
+    def checkpoint(conn: sqlite3.Connection) -> None:
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as exc:  # busy or gone: the next round tries again
+            log.debug("WAL checkpoint skipped: %s", exc)
+
+    def stop(self) -> None:
+        self._stop.set()
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout=10)
+
+
+_CHECKPOINTERS: dict[int, _WalCheckpointer] = {}
+
+
+def dispose(engine: sa.Engine) -> None:
+    """Close the pool and, on SQLite, checkpoint the WAL one last time and stop the thread."""
+    checkpointer = _CHECKPOINTERS.pop(id(engine), None)
+    if checkpointer is not None:
+        checkpointer.stop()
+    engine.dispose()
+
+
 class _SqliteWriterLock:
     """SQLite takes one writer at a time. Writers queue here, in the threads of this process
     (a thread lock) and across processes such as uvicorn's workers (an flock on a file beside
@@ -90,13 +165,21 @@ class _SqliteWriterLock:
         self._pid = 0
 
     def __enter__(self) -> None:
-        self._thread.acquire()
+        self.acquire(wait=True)
+
+    def acquire(self, wait: bool) -> None:
+        """Take the lock; with ``wait=False`` raise WriterBusy instead of queueing."""
+        if not self._thread.acquire(blocking=wait):
+            raise WriterBusy
         try:
             if self._path is not None:
                 if self._fd is None or self._pid != os.getpid():  # never share across fork()
                     self._fd = os.open(self._path, os.O_RDWR | os.O_CREAT, 0o600)
                     self._pid = os.getpid()
-                fcntl.flock(self._fd, fcntl.LOCK_EX)
+                fcntl.flock(self._fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._thread.release()
+            raise WriterBusy from None
         except BaseException:
             self._thread.release()
             raise
@@ -122,12 +205,38 @@ def _writer_lock(engine: sa.Engine) -> _SqliteWriterLock | nullcontext[None]:
 
 
 @contextmanager
-def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
-    """One transaction for one logical write: all of it lands, or none of it."""
-    with _writer_lock(engine), engine.connect() as conn:
-        conn = conn.execution_options(**{WRITE_OPTION: True})
-        with conn.begin():
-            yield conn
+def write_transaction(engine: sa.Engine, *, wait: bool = True) -> Iterator[sa.Connection]:
+    """One transaction for one logical write: all of it lands, or none of it.
+
+    ``wait=False`` (SQLite) raises WriterBusy at once, before anything is written, when
+    another writer holds the lock, so a caller on the event loop can hand the write to a
+    thread instead of stalling every other request of its process."""
+    if wait or engine.dialect.name != "sqlite":
+        with _writer_lock(engine), engine.connect() as conn:
+            conn = conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+        return
+    lock = _writer_lock(engine)
+    assert isinstance(lock, _SqliteWriterLock)
+    lock.acquire(wait=False)
+    try:
+        with engine.connect() as conn:
+            driver = conn.connection.driver_connection
+            # A writer outside Palabre (an sqlite3 shell) does not take our lock; give up
+            # at once rather than let SQLite's busy handler sleep on the event loop.
+            driver.execute("PRAGMA busy_timeout=0")
+            try:
+                try:
+                    transaction = conn.execution_options(**{WRITE_OPTION: True}).begin()
+                except (sa.exc.OperationalError, sqlite3.OperationalError) as exc:
+                    raise WriterBusy from exc
+                with transaction:
+                    yield transaction.connection
+            finally:
+                driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    finally:
+        lock.__exit__()
 
 
 def driver_mark(engine: sa.Engine) -> str:

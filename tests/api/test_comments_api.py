@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import concurrent.futures
+import multiprocessing
 import time
 from typing import Any
 
 import httpx
 import pytest
 
+from palabre.store import Store
+from palabre.store.engine import write_transaction
 from tests.conftest import SITE_ORIGIN, LiveServer, ServerFactory
 
 HAM = "Thanks for the article, the part about the council budget was really clear."
@@ -345,3 +349,40 @@ def test_malformed_urls_are_field_errors(client: httpx.Client, field: str, value
     response = client.post("/api/comments", json=body)
     assert response.status_code in (400, 403), response.text
     assert response.json()["error"]["field"] == field
+
+
+def test_a_post_waiting_for_the_sqlite_writer_lock_does_not_stall_reads(
+    server: LiveServer, client: httpx.Client, page: str
+):
+    """Another process (a second worker, an import) holds the writer lock: the post waits
+    for it off the event loop, so the same server keeps answering reads meanwhile."""
+    if server.runtime.store.dialect != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL has no single writer lock")
+    ctx = multiprocessing.get_context("spawn")
+    held, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_writer_lock, args=(server.runtime.store.url, held, release))
+    holder.start()
+    try:
+        assert held.wait(30)
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(post, server.client(), page, text="written once the lock is free")
+            time.sleep(0.3)
+            assert not pending.done()  # it is waiting for the lock ...
+            started = time.perf_counter()
+            assert client.get("/api/counts", params={"uri": page}).status_code == 200
+            assert time.perf_counter() - started < 0.25  # ... and reads still flow
+            release.set()
+            assert pending.result(timeout=30).status_code == 201
+    finally:
+        release.set()
+        holder.join(30)
+    [comment] = thread(client, page)["comments"]
+    assert comment["html"] == "<p>written once the lock is free</p>"
+
+
+def _hold_writer_lock(url: str, held: Any, release: Any) -> None:
+    store = Store(url)
+    with write_transaction(store.engine):
+        held.set()
+        release.wait(10)
+    store.close()
