@@ -104,6 +104,28 @@ def test_the_wal_is_copied_into_the_database_in_the_background(sqlite_store: Sto
     assert database.stat().st_size > size_before
 
 
+def wal_salt(database: Path) -> bytes:
+    # Bytes 16-23 of the log's header: SQLite changes them each time it starts the log over.
+    with open(f"{database}-wal", "rb") as log:
+        return log.read(32)[16:24]
+
+
+def test_a_log_that_writers_keep_appending_to_is_started_over(sqlite_store: Store) -> None:
+    """Without the background thread's second step, SQLite never restarts a log that a busy
+    writer keeps appending to, and the file grows without bound."""
+    site = sqlite_store.comments.ensure_site("blog")
+    database = Path(sqlite_store.engine.url.database)
+    sqlite_store.comments.create_comment(site, "/a", "A", new("first"))
+    salt = wal_salt(database)
+    deadline = time.monotonic() + 20 * CHECKPOINT_INTERVAL
+    written = 0
+    while wal_salt(database) == salt and time.monotonic() < deadline:
+        sqlite_store.comments.create_comment(site, f"/p{written % 7}", "A", new("x " * 200))
+        written += 1
+    assert wal_salt(database) != salt, f"log never started over in {written} writes"
+    assert len(comment_texts(sqlite_store)) == written + 1
+
+
 def test_closing_the_store_stops_its_checkpoint_thread(tmp_path: Path) -> None:
     store = Store(f"sqlite:///{tmp_path / 'palabre.db'}")
     store.migrate()
