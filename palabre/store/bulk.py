@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import click
 import sqlalchemy as sa
 
+from palabre.store.engine import writer_lock
 from palabre.store.schema import comment, thread
 from palabre.timeutil import utcnow
 
@@ -190,6 +191,14 @@ class BulkLoader:
         assert to_db is not None
         threads = [(*r[:4], to_db(r[4]), r[5]) for r in thread_rows]
         comments = [(*r[:12], to_db(r[12]), r[13]) for r in comment_rows]
+        # Palabre's writer lock, like every writer: a running server's posts queue behind a
+        # batch instead of sleeping in SQLite's busy handler, and the checkpointer gets its
+        # turn between batches (else the log of a million-comment import grows unchecked).
+        with writer_lock(self.engine):
+            self._write_sqlite_batch(threads, comments)
+
+    def _write_sqlite_batch(self, threads: list[tuple[Any, ...]],
+                            comments: list[tuple[Any, ...]]) -> None:  # fmt: skip
         raw = self.engine.raw_connection()
         try:
             db = raw.driver_connection

@@ -207,7 +207,7 @@ class _SqliteWriterLock:
 _SQLITE_WRITERS: dict[int, _SqliteWriterLock] = {}
 
 
-def _writer_lock(engine: sa.Engine) -> _SqliteWriterLock | nullcontext[None]:
+def writer_lock(engine: sa.Engine) -> _SqliteWriterLock | nullcontext[None]:
     if engine.dialect.name != "sqlite":
         return nullcontext()
     lock = _SQLITE_WRITERS.get(id(engine))
@@ -224,12 +224,12 @@ def write_transaction(engine: sa.Engine, *, wait: bool = True) -> Iterator[sa.Co
     another writer holds the lock, so a caller on the event loop can hand the write to a
     thread instead of stalling every other request of its process."""
     if wait or engine.dialect.name != "sqlite":
-        with _writer_lock(engine), engine.connect() as conn:
+        with writer_lock(engine), engine.connect() as conn:
             conn = conn.execution_options(**{WRITE_OPTION: True})
             with conn.begin():
                 yield conn
         return
-    lock = _writer_lock(engine)
+    lock = writer_lock(engine)
     assert isinstance(lock, _SqliteWriterLock)
     lock.acquire(wait=False)
     try:
