@@ -96,10 +96,11 @@ def migrate(engine: sa.Engine) -> None:
 
 
 class _WalCheckpointer:
-    """Copies SQLite's write-ahead log into the database from a background thread.
+    """Copies SQLite's write-ahead log into the database from a background thread, every
+    ``interval`` seconds, and starts the log over once it is long (see ``checkpoint``).
 
-    PASSIVE checkpoints never wait for, or block, readers and writers; with several
-    processes on one file, whichever gets there first does the work and the others skip."""
+    With several processes on one file each runs one; whichever gets there first does the
+    work, and the others find little or nothing left to copy."""
 
     def __init__(self, path: str, interval: float = CHECKPOINT_INTERVAL) -> None:
         self.path = path
