@@ -68,11 +68,12 @@ def create_engine(url: str) -> sa.Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         path = sa.engine.make_url(url).database
-        if path and path != ":memory:":
+        on_disk = bool(path) and path != ":memory:"
+        if on_disk:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, pool_size=8, max_overflow=8)
         checkpointer = None
-        if path and path != ":memory:":
+        if on_disk:
             checkpointer = _CHECKPOINTERS[id(engine)] = _WalCheckpointer(path)
         _tune_sqlite(engine, checkpointer)
         return engine
@@ -198,6 +199,9 @@ class _SqliteWriterLock:
             raise
 
     def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def release(self) -> None:
         try:
             if self._path is not None and self._fd is not None:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
@@ -224,32 +228,42 @@ def write_transaction(engine: sa.Engine, *, wait: bool = True) -> Iterator[sa.Co
     ``wait=False`` (SQLite) raises WriterBusy at once, before anything is written, when
     another writer holds the lock, so a caller on the event loop can hand the write to a
     thread instead of stalling every other request of its process."""
-    if wait or engine.dialect.name != "sqlite":
-        with writer_lock(engine), engine.connect() as conn:
-            conn = conn.execution_options(**{WRITE_OPTION: True})
-            with conn.begin():
-                yield conn
-        return
     lock = writer_lock(engine)
-    assert isinstance(lock, _SqliteWriterLock)
+    if wait or not isinstance(lock, _SqliteWriterLock):
+        with lock, _transaction(engine) as conn:
+            yield conn
+        return
     lock.acquire(wait=False)
     try:
-        with engine.connect() as conn:
-            driver = conn.connection.driver_connection
-            # A writer outside Palabre (an sqlite3 shell) does not take our lock; give up
-            # at once rather than let SQLite's busy handler sleep on the event loop.
-            driver.execute("PRAGMA busy_timeout=0")
-            try:
-                try:
-                    transaction = conn.execution_options(**{WRITE_OPTION: True}).begin()
-                except (sa.exc.OperationalError, sqlite3.OperationalError) as exc:
-                    raise WriterBusy from exc
-                with transaction:
-                    yield transaction.connection
-            finally:
-                driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        with _transaction(engine, busy_timeout_ms=0) as conn:
+            yield conn
     finally:
-        lock.__exit__()
+        lock.release()
+
+
+@contextmanager
+def _transaction(engine: sa.Engine, busy_timeout_ms: int | None = None) -> Iterator[sa.Connection]:
+    """A write transaction on a pooled connection; with ``busy_timeout_ms`` (SQLite), SQLite's
+    own wait for its lock is that long for this transaction, and BUSY becomes WriterBusy."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{WRITE_OPTION: True})
+        if busy_timeout_ms is None:
+            with conn.begin():
+                yield conn
+            return
+        driver = conn.connection.driver_connection
+        # A writer outside Palabre (an sqlite3 shell) does not take our lock; give up at
+        # once rather than let SQLite's busy handler sleep on the event loop.
+        driver.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        try:
+            try:
+                transaction = conn.begin()
+            except (sa.exc.OperationalError, sqlite3.OperationalError) as exc:
+                raise WriterBusy from exc
+            with transaction:
+                yield conn
+        finally:
+            driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def driver_mark(engine: sa.Engine) -> str:
