@@ -230,6 +230,13 @@ def sigmoid(m: np.ndarray | float) -> np.ndarray | float:
     return 1.0 / (1.0 + np.exp(-np.clip(m, -50, 50)))
 
 
+def two_class_groups(y: np.ndarray, folds: np.ndarray) -> list[np.ndarray]:
+    """Row masks of the held-out groups that hold both classes (the others have no
+    ranking or calibration to measure)."""
+    masks = [folds == f for f in np.unique(folds)]
+    return [m for m in masks if np.unique(y[m]).size == 2]
+
+
 def platt_scaling(
     margins: np.ndarray, y: np.ndarray, ridge: float = CALIBRATION_RIDGE
 ) -> tuple[float, float]:
@@ -263,11 +270,7 @@ def fit_calibration(oof: np.ndarray, y: np.ndarray, folds: np.ndarray) -> tuple[
     Classes weigh the same within a group, as in training, so the result is a likelihood
     ratio to which the rule weights and site learning in filter.py add as further evidence.
     """
-    fits = [
-        platt_scaling(oof[folds == f], y[folds == f])
-        for f in np.unique(folds)
-        if np.unique(y[folds == f]).size == 2
-    ]
+    fits = [platt_scaling(oof[group], y[group]) for group in two_class_groups(y, folds)]
     if not fits:
         return 1.0, 0.0
     slope, offset = np.median(np.array(fits), axis=0)
@@ -302,13 +305,7 @@ def choose_thresholds(oof: np.ndarray, y: np.ndarray, folds: np.ndarray) -> Thre
 
 
 def fold_aucs(oof: np.ndarray, y: np.ndarray, folds: np.ndarray) -> np.ndarray:
-    return np.array(
-        [
-            roc_auc_score(y[folds == f], oof[folds == f])
-            for f in np.unique(folds)
-            if np.unique(y[folds == f]).size == 2
-        ]
-    )
+    return np.array([roc_auc_score(y[group], oof[group]) for group in two_class_groups(y, folds)])
 
 
 def one_se_lambda(scores: dict[float, float], se: float) -> float:
