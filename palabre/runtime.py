@@ -13,6 +13,7 @@ from palabre.comments import CommentService
 from palabre.config import Settings, SiteConfig, load_or_create_secrets
 from palabre.errors import InputError
 from palabre.filtering import SpamService, record_to_json
+from palabre.loop_writes import LoopWriter
 from palabre.spam import CommentRecord, Thresholds
 from palabre.store import Store
 from palabre.tokens import Tokens
@@ -56,6 +57,7 @@ class Runtime:
         # WAL mode never wait, and skipping the thread-pool hop measured 10-20 % more
         # throughput; PostgreSQL reads wait on the network, so they go to worker threads.
         self.reads_inline = self.store.dialect == "sqlite"
+        self.loop_writer = LoopWriter()
         # Load the model now, not on the first comment: that request would wait for it.
         # (With the filter off for comments it loads on the first Akismet check, if any.)
         if settings.spam.enabled:

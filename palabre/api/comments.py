@@ -15,7 +15,6 @@ from palabre.api.errors import json_response
 from palabre.comments import Client, CommentInput, normalise_uri, public_comment
 from palabre.errors import InputError
 from palabre.runtime import Runtime
-from palabre.store import WriterBusy
 from palabre.timeutil import isoformat
 
 router = APIRouter(prefix="/api", tags=["comments"])
@@ -143,14 +142,12 @@ async def post_comment(payload: CommentIn, rt: RuntimeDep, request: Request) -> 
     site = rt.site_for(client.origin, payload.uri)
     data = CommentInput(**payload.model_dump())
     if rt.reads_inline:
-        # SQLite: validate, filter, render and, when the writer lock is free, write here (a
-        # thread per post fought over the GIL and cost a hand-off); a write that would have
-        # to wait for the lock waits in a thread, so the event loop never does.
+        # SQLite: validate, filter, render and write on the event loop, which never waits
+        # for the writer lock (see palabre.loop_writes).
         draft = rt.comments.draft(site, data, client)
-        try:
-            posted = rt.comments.save(draft, wait=False)
-        except WriterBusy:
-            posted = await run_in_threadpool(rt.comments.save, draft)
+        posted = await rt.loop_writer.write(
+            lambda: rt.comments.save(draft, wait=False), lambda: rt.comments.save(draft)
+        )
     else:
         posted = await run_in_threadpool(rt.comments.post, site, data, client)
     body = public_comment(posted.comment)
