@@ -282,8 +282,9 @@ class CommentService:
     def draft(self, site: SiteConfig, data: CommentInput, client: Client) -> Draft:
         """Everything before the write: validate, rate-limit, ask the filter, render.
 
-        On SQLite the HTTP layer runs this on the event loop and only ``save`` in a thread:
-        with one thread per concurrent post, the filter's CPU work fought over the GIL."""
+        On SQLite the HTTP layer runs this and ``save`` on the event loop (see
+        palabre.loop_writes): with one thread per concurrent post, the filter's CPU work
+        fought over the GIL."""
         uri = normalise_uri(data.uri, site)
         author = _clean_author(data.author, self.limits.max_author_length)
         email = _clean_email(data.email)
