@@ -6,8 +6,10 @@ machines (no use of Python's salted ``hash``), so learned per-site state replays
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -225,6 +227,31 @@ class Features:
     cues: dict[str, list[str]] = field(default_factory=dict)  # matched words, for reasons
 
 
+@dataclass(slots=True)
+class FeatureBatch:
+    """Features of many texts: the rows of one sparse matrix (for scoring them all at once)
+    plus each text's Features, whose arrays are views into the same values."""
+
+    features: list[Features]
+    rows: np.ndarray  # int64 row (text) of each stored entry, ascending
+    idx: np.ndarray  # int64 hashed index of each entry (sorted within a row)
+    val: np.ndarray  # float64 value of each entry
+    dense: np.ndarray  # float64 (n texts, N_DENSE)
+
+
+@dataclass(slots=True)
+class _Scan:
+    """What the per-text pass hands to the batched hashing."""
+
+    padded: str  # the text to hash: lower-cased, links as hosts, digit runs shaped
+    words: list[str]
+    dense: list[float]
+    hosts: list[str]
+    facts: dict[str, int]
+    norm: Normalized
+    cues: dict[str, list[str]]
+
+
 def _mix(h: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser: spreads polynomial hashes over all 64 bits."""
     h = h ^ (h >> _U64(30))
@@ -234,43 +261,74 @@ def _mix(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> _U64(31))
 
 
-def char_ngram_hashes(text: str, sizes: tuple[int, ...] = CHAR_NGRAMS) -> list[np.ndarray]:
-    """64-bit hashes of all character n-grams for each size, vectorised (no Python loop).
-
-    The polynomial hash of an n-gram extends the (n-1)-gram hash by one character, so all
-    sizes come out of one pass; one final mix spreads them over 64 bits.
-    """
-    cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    out: list[np.ndarray] = []
-    h = cp + _U64(_SALT_CHAR)
-    for n in range(2, max(sizes) + 1):
-        h = h[:0] if h.shape[0] < 2 else h[:-1] * _P + cp[n - 1 :]
-        if n in sizes:
-            out.append(h)
-    lengths = [a.shape[0] for a in out]
-    mixed = _mix(np.concatenate(out)) if sum(lengths) else np.zeros(0, dtype=np.uint64)
-    bounds = np.cumsum([0, *lengths])
-    return [mixed[bounds[i] : bounds[i + 1]] for i in range(len(lengths))]
-
-
-def _word_hashes(tokens: list[str]) -> np.ndarray:
-    return np.fromiter(
-        (zlib.crc32(t.encode("utf-8")) for t in tokens), dtype=np.uint64, count=len(tokens)
-    )
-
-
 def _bucket(h: np.ndarray) -> np.ndarray:
     return (h >> _SHIFT).astype(np.int64)
 
 
-def _block(buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sublinear TF, L2-normalised, so long texts do not drown short ones."""
-    if buckets.size == 0:
-        return buckets, np.zeros(0)
-    idx, counts = np.unique(buckets, return_counts=True)
-    val = 1.0 + np.log(counts)
-    val /= np.sqrt(np.dot(val, val))
-    return idx, val
+def _slices(arr: np.ndarray, start: int, counts: list[int]) -> list[np.ndarray]:
+    """Consecutive views of ``arr`` from ``start``, one per count."""
+    out = []
+    for c in counts:
+        out.append(arr[start : start + c])
+        start += c
+    return out
+
+
+def _char_grams(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[list[int]]]:
+    """Polynomial hashes of every char n-gram of every text, the text each belongs to, and
+    how many each text has of each size. Size-major, then in text order.
+
+    All texts are hashed as one concatenated array, so the cost is a few numpy calls per
+    batch rather than per text. The hash of an n-gram extends that of the (n-1)-gram at
+    the same position by one character, so all sizes come out of one pass; n-grams that
+    would run past the end of their text (into the next one) are dropped.
+    """
+    lens = [len(t) for t in texts]
+    size, top = sum(lens), max(CHAR_NGRAMS)
+    cp = np.zeros(size + top, dtype=np.uint64)  # zero tail: every size hashes `size` starts
+    cp[:size] = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    grams = np.empty((len(CHAR_NGRAMS), size), dtype=np.uint64)
+    h = cp[:size] + _U64(_SALT_CHAR)
+    for n in range(2, top + 1):
+        h = h * _P + cp[n - 1 : n - 1 + size]
+        if n in CHAR_NGRAMS:
+            grams[CHAR_NGRAMS.index(n)] = h
+    lens_a = np.array(lens, dtype=np.int64)
+    row = np.repeat(np.arange(len(texts), dtype=np.int64), lens_a)
+    left = np.repeat(np.cumsum(lens_a), lens_a) - np.arange(size)  # chars left in the text
+    fits = left >= np.array(CHAR_NGRAMS)[:, None]
+    counts = [[max(m - n + 1, 0) for m in lens] for n in CHAR_NGRAMS]
+    return grams[fits], np.broadcast_to(row, grams.shape)[fits], counts
+
+
+def _word_grams(tokens: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of every word unigram (all first, in text order) then bigram of every text,
+    and the text each belongs to. Bigrams never straddle two texts."""
+    wh = np.array([zlib.crc32(t.encode("utf-8")) for ts in tokens for t in ts], dtype=np.uint64)
+    row = np.repeat(np.arange(len(tokens), dtype=np.int64), [len(ts) for ts in tokens])
+    pair = row[1:] == row[:-1]
+    bigrams = (wh[:-1] * _P + wh[1:] + _U64(_SALT_BIGRAM))[pair]
+    return np.concatenate([wh ^ _U64(_SALT_WORD), bigrams]), np.concatenate([row, row[1:][pair]])
+
+
+def _runs(sorted_keys: np.ndarray) -> np.ndarray:
+    """Start of each run of equal keys, plus the end: ``len(result) - 1`` runs."""
+    edge = np.empty(sorted_keys.size + 1, dtype=bool)
+    edge[:1] = edge[-1:] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=edge[1:-1])
+    return np.flatnonzero(edge)
+
+
+def _blocks(keys: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique keys and their values: sublinear TF, L2-normalised per group (the key
+    above its HASH_BITS low bits), so long texts do not drown short ones."""
+    keys = np.sort(keys)
+    runs = _runs(keys)
+    keys = keys[runs[:-1]]
+    val = 1.0 + np.log(runs[1:] - runs[:-1])
+    group = keys >> HASH_BITS
+    val /= np.sqrt(np.bincount(group, weights=val * val, minlength=n_groups))[group]
+    return keys, val
 
 
 def _phones(text: str) -> list[str]:
@@ -303,7 +361,8 @@ def is_shortener(host: str) -> bool:
     return any(".".join(parts[i:]) in SHORTENERS for i in range(len(parts) - 1))
 
 
-def extract(text: object) -> Features:
+def _scan(text: object) -> _Scan:
+    """The per-text half of extraction: what regexes and string methods find in it."""
     norm = normalize(text)
     t = norm.text
     lower = t.lower()
@@ -345,60 +404,32 @@ def extract(text: object) -> Features:
     promos = _SELF_PROMO_LC.findall(lower)
     asks = _ASK_LC.findall(lower)
 
-    dense = np.array(
-        [
-            1.0 if hosts or obfuscated else 0.0,
-            np.log1p(len(hosts)) / 2.0,
-            min(len(shorteners), 3) / 3.0,
-            1.0 if suspicious else 0.0,
-            1.0 if obfuscated else 0.0,
-            min(url_chars / n, 1.0),
-            1.0 if videos else 0.0,
-            1.0 if phones else 0.0,
-            1.0 if shortcodes else 0.0,
-            1.0 if emails else 0.0,
-            1.0 if messengers else 0.0,
-            1.0 if money else 0.0,
-            upper / letters if letters >= 8 else 0.0,
-            min(t.count("!") / 5.0, 1.0),
-            min(symbols / n * 4.0, 1.0),
-            min(norm.styled / 5.0, 1.0),
-            min(norm.invisible / 3.0, 1.0),
-            min(norm.confusable_words / 2.0, 1.0),
-            min(norm.spaced_runs / 2.0, 1.0),
-            min(len(pictos) / 5.0, 1.0),
-            min(len(ctas) / 2.0, 1.0),
-            min(len(lures) / 2.0, 1.0),
-            1.0 if promos else 0.0,
-            min(len(asks) / 2.0, 1.0),
-        ]
-    )
-
-    padded = " " + feat_text + " "
-    char_h = char_ngram_hashes(padded)
-    c_idx, c_val = _block(_bucket(np.concatenate(char_h)))
-
-    words = _WORD_RE.findall(feat_text)
-    wh = _word_hashes(words)
-    w_uni = _mix(wh ^ _U64(_SALT_WORD))
-    w_bi = _mix(wh[:-1] * _P + wh[1:] + _U64(_SALT_BIGRAM)) if len(words) > 1 else wh[:0]
-    word_idx = _bucket(w_uni)
-    w_idx, w_val = _block(np.concatenate([word_idx, _bucket(w_bi)]))
-
-    idx = np.concatenate([c_idx, w_idx])
-    val = np.concatenate([c_val, w_val])
-    # Char and word buckets can collide; merge duplicates so the vector is canonical.
-    order = np.argsort(idx, kind="stable")
-    idx, val = idx[order], val[order]
-    if idx.size > 1:
-        first = np.empty(idx.size, dtype=bool)
-        first[0] = True
-        np.not_equal(idx[1:], idx[:-1], out=first[1:])
-        if not first.all():
-            start = np.flatnonzero(first)
-            val = np.add.reduceat(val, start)
-            idx = idx[start]
-
+    dense = [
+        1.0 if hosts or obfuscated else 0.0,
+        _log_links(len(hosts)),
+        min(len(shorteners), 3) / 3.0,
+        1.0 if suspicious else 0.0,
+        1.0 if obfuscated else 0.0,
+        min(url_chars / n, 1.0),
+        1.0 if videos else 0.0,
+        1.0 if phones else 0.0,
+        1.0 if shortcodes else 0.0,
+        1.0 if emails else 0.0,
+        1.0 if messengers else 0.0,
+        1.0 if money else 0.0,
+        upper / letters if letters >= 8 else 0.0,
+        min(t.count("!") / 5.0, 1.0),
+        min(symbols / n * 4.0, 1.0),
+        min(norm.styled / 5.0, 1.0),
+        min(norm.invisible / 3.0, 1.0),
+        min(norm.confusable_words / 2.0, 1.0),
+        min(norm.spaced_runs / 2.0, 1.0),
+        min(len(pictos) / 5.0, 1.0),
+        min(len(ctas) / 2.0, 1.0),
+        min(len(lures) / 2.0, 1.0),
+        1.0 if promos else 0.0,
+        min(len(asks) / 2.0, 1.0),
+    ]
     facts = {
         "links": len(hosts),
         "domains": len({registrable(h) for h in hosts}),
@@ -421,8 +452,76 @@ def extract(text: object) -> Features:
         "promos": len(promos),
         "asks": len(asks),
     }
-    shingles = char_h[CHAR_NGRAMS.index(MINHASH_SHINGLE)]
-    if shingles.size == 0:
-        shingles = char_h[0]
     cues = {"cta": ctas, "lures": lures, "asks": asks}
-    return Features(idx, val, dense, words, word_idx, shingles, hosts, facts, norm, cues)
+    words = _WORD_RE.findall(feat_text)
+    return _Scan(" " + feat_text + " ", words, dense, hosts, facts, norm, cues)
+
+
+@functools.cache
+def _log_links(n: int) -> float:
+    return float(np.log1p(n)) / 2.0
+
+
+def extract(text: object) -> Features:
+    """One text's features: a batch of one, so a text scores the same alone or in a batch."""
+    return extract_batch([text]).features[0]
+
+
+def extract_batch(texts: Sequence[object]) -> FeatureBatch:
+    """Features of many texts. Regexes run per text; all the hashing runs once per batch,
+    because on comments of a hundred characters numpy's per-call overhead, not the
+    arithmetic, was most of the cost of a verdict."""
+    scans = [_scan(t) for t in texts]
+    n = len(scans)
+    c_hash, c_row, c_counts = _char_grams([s.padded for s in scans])
+    w_hash, w_row = _word_grams([s.words for s in scans])
+    # Both blocks go through one mix and one sort: the block is a key bit above the bucket,
+    # so each text has a char group (2 * row) and a word group (2 * row + 1).
+    mixed = _mix(np.concatenate([c_hash, w_hash]))
+    buckets = _bucket(mixed)
+    keys = (np.concatenate([c_row, w_row]) << (HASH_BITS + 1)) | buckets
+    keys[c_hash.size :] |= N_HASH
+    keys, val = _blocks(keys, 2 * n)
+
+    # Char and word buckets can collide; merge duplicates so the vector is canonical. The
+    # sort is stable, so a char value comes before the word value it is added to.
+    keys = ((keys >> (HASH_BITS + 1)) << HASH_BITS) | (keys & (N_HASH - 1))
+    order = np.argsort(keys, kind="stable")
+    keys, val = keys[order], val[order]
+    runs = _runs(keys)
+    if runs.size <= keys.size:
+        val = np.add.reduceat(val, runs[:-1])
+        keys = keys[runs[:-1]]
+    rows = keys >> HASH_BITS
+    idx = keys & (N_HASH - 1)
+    ptr = np.searchsorted(rows, np.arange(n + 1)).tolist()
+
+    # Shingles are the mixed hashes of one n-gram size (views); a text too short for one
+    # falls back on its smallest n-grams (every padded text has some).
+    k = CHAR_NGRAMS.index(MINHASH_SHINGLE)
+    shingles = [
+        sh if sh.size else short
+        for sh, short in zip(
+            _slices(mixed, sum(map(sum, c_counts[:k])), c_counts[k]),
+            _slices(mixed, 0, c_counts[0]),
+            strict=True,
+        )
+    ]
+    word_idx = _slices(buckets, c_hash.size, [len(s.words) for s in scans])
+    dense = np.array([s.dense for s in scans], dtype=np.float64).reshape(n, N_DENSE)
+    features = [
+        Features(
+            idx[ptr[i] : ptr[i + 1]],
+            val[ptr[i] : ptr[i + 1]],
+            dense[i],
+            s.words,
+            word_idx[i],
+            shingles[i],
+            s.hosts,
+            s.facts,
+            s.norm,
+            s.cues,
+        )
+        for i, s in enumerate(scans)
+    ]
+    return FeatureBatch(features, rows, idx, val, dense)
