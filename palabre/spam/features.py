@@ -275,6 +275,8 @@ def _slices(arr: np.ndarray, start: int, counts: list[int]) -> list[np.ndarray]:
 
 
 _SIZES = np.array(CHAR_NGRAMS)[:, None]
+# Batches of up to this many texts fit their (row, bucket, block bit) keys in an int32.
+_INT32_ROWS = 1 << (31 - HASH_BITS - 1)
 
 
 def _char_grams(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[list[int]]]:
@@ -509,6 +511,8 @@ def extract_batch(texts: Sequence[object]) -> FeatureBatch:
     buckets = _bucket(mixed)
     keys = (np.concatenate([c_row, w_row]) << (HASH_BITS + 1)) | (buckets << 1)
     keys[c_hash.size :] |= 1
+    if n <= _INT32_ROWS:  # the sort is most of the batch's hashing, and int32 sorts faster
+        keys = keys.astype(np.int32)
     keys, val = _blocks(keys, n)
 
     # Char and word buckets can collide: the two values, adjacent with the char one first,
@@ -519,7 +523,7 @@ def extract_batch(texts: Sequence[object]) -> FeatureBatch:
         val = np.add.reduceat(val, runs[:-1])
         keys = keys[runs[:-1]]
     rows = keys >> HASH_BITS
-    idx = keys & (N_HASH - 1)
+    idx = (keys & (N_HASH - 1)).astype(np.int64)
     ptr = np.searchsorted(rows, np.arange(n + 1)).tolist()
 
     # Shingles are the mixed hashes of one n-gram size (views); a text too short for one
