@@ -6,8 +6,10 @@ machines (no use of Python's salted ``hash``), so learned per-site state replays
 
 from __future__ import annotations
 
+import functools
 import re
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -225,6 +227,31 @@ class Features:
     cues: dict[str, list[str]] = field(default_factory=dict)  # matched words, for reasons
 
 
+@dataclass(slots=True)
+class FeatureBatch:
+    """Features of many texts: the rows of one sparse matrix (for scoring them all at once)
+    plus each text's Features, whose arrays are views into the same values."""
+
+    features: list[Features]
+    rows: np.ndarray  # int64 row (text) of each stored entry, ascending
+    idx: np.ndarray  # int64 hashed index of each entry (sorted within a row)
+    val: np.ndarray  # float64 value of each entry
+    dense: np.ndarray  # float64 (n texts, N_DENSE)
+
+
+@dataclass(slots=True)
+class _Scan:
+    """What the per-text pass hands to the batched hashing."""
+
+    padded: str  # the text to hash: lower-cased, links as hosts, digit runs shaped
+    words: list[str]
+    dense: list[float]
+    hosts: list[str]
+    facts: dict[str, int]
+    norm: Normalized
+    cues: dict[str, list[str]]
+
+
 def _mix(h: np.ndarray) -> np.ndarray:
     """splitmix64 finaliser: spreads polynomial hashes over all 64 bits."""
     h = h ^ (h >> _U64(30))
@@ -234,43 +261,107 @@ def _mix(h: np.ndarray) -> np.ndarray:
     return h ^ (h >> _U64(31))
 
 
-def char_ngram_hashes(text: str, sizes: tuple[int, ...] = CHAR_NGRAMS) -> list[np.ndarray]:
-    """64-bit hashes of all character n-grams for each size, vectorised (no Python loop).
-
-    The polynomial hash of an n-gram extends the (n-1)-gram hash by one character, so all
-    sizes come out of one pass; one final mix spreads them over 64 bits.
-    """
-    cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-    out: list[np.ndarray] = []
-    h = cp + _U64(_SALT_CHAR)
-    for n in range(2, max(sizes) + 1):
-        h = h[:0] if h.shape[0] < 2 else h[:-1] * _P + cp[n - 1 :]
-        if n in sizes:
-            out.append(h)
-    lengths = [a.shape[0] for a in out]
-    mixed = _mix(np.concatenate(out)) if sum(lengths) else np.zeros(0, dtype=np.uint64)
-    bounds = np.cumsum([0, *lengths])
-    return [mixed[bounds[i] : bounds[i + 1]] for i in range(len(lengths))]
-
-
-def _word_hashes(tokens: list[str]) -> np.ndarray:
-    return np.fromiter(
-        (zlib.crc32(t.encode("utf-8")) for t in tokens), dtype=np.uint64, count=len(tokens)
-    )
-
-
 def _bucket(h: np.ndarray) -> np.ndarray:
     return (h >> _SHIFT).astype(np.int64)
 
 
-def _block(buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sublinear TF, L2-normalised, so long texts do not drown short ones."""
-    if buckets.size == 0:
-        return buckets, np.zeros(0)
-    idx, counts = np.unique(buckets, return_counts=True)
-    val = 1.0 + np.log(counts)
-    val /= np.sqrt(np.dot(val, val))
-    return idx, val
+def _slices(arr: np.ndarray, start: int, counts: list[int]) -> list[np.ndarray]:
+    """Consecutive views of ``arr`` from ``start``, one per count."""
+    out = []
+    for c in counts:
+        out.append(arr[start : start + c])
+        start += c
+    return out
+
+
+_SIZES = np.array(CHAR_NGRAMS)[:, None]
+# Batches of up to this many texts fit their (row, bucket, block bit) keys in an int32.
+_INT32_ROWS = 1 << (31 - HASH_BITS - 1)
+
+
+def _char_grams(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[list[int]]]:
+    """Polynomial hashes of every char n-gram of every text, the text each belongs to, and
+    how many each text has of each size. Size-major, then in text order.
+
+    All texts are hashed as one concatenated array, so the cost is a few numpy calls per
+    batch rather than per text. The hash of an n-gram extends that of the (n-1)-gram at
+    the same position by one character, so all sizes come out of one pass; n-grams that
+    would run past the end of their text (into the next one) are dropped.
+    """
+    lens = [len(t) for t in texts]
+    size, top = sum(lens), max(CHAR_NGRAMS)
+    cp = np.zeros(size + top, dtype=np.uint64)  # zero tail: every size hashes `size` starts
+    cp[:size] = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    grams = np.empty((len(CHAR_NGRAMS), size), dtype=np.uint64)
+    h = cp[:size] + _U64(_SALT_CHAR)
+    for n in range(2, top + 1):
+        out = grams[CHAR_NGRAMS.index(n)] if n in CHAR_NGRAMS else None
+        h = np.multiply(h, _P, out=out)
+        h += cp[n - 1 : n - 1 + size]
+    ends = np.cumsum(lens)
+    row = np.repeat(np.arange(len(texts)), lens)
+    fits = (ends[row] - np.arange(size)) >= _SIZES  # chars left in the text >= n
+    counts = [[max(m - n + 1, 0) for m in lens] for n in CHAR_NGRAMS]
+    return grams[fits], row[None].repeat(len(CHAR_NGRAMS), axis=0)[fits], counts
+
+
+def _word_grams(tokens: list[list[str]]) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of every word unigram (all first, in text order) then bigram of every text,
+    and the text each belongs to. Bigrams never straddle two texts."""
+    wh = np.array([zlib.crc32(t.encode("utf-8")) for ts in tokens for t in ts], dtype=np.uint64)
+    row = np.repeat(np.arange(len(tokens), dtype=np.int64), [len(ts) for ts in tokens])
+    pair = row[1:] == row[:-1]
+    bigrams = (wh[:-1] * _P + wh[1:] + _U64(_SALT_BIGRAM))[pair]
+    return np.concatenate([wh ^ _U64(_SALT_WORD), bigrams]), np.concatenate([row, row[1:][pair]])
+
+
+def _runs(sorted_keys: np.ndarray) -> np.ndarray:
+    """Start of each run of equal keys, plus the end: ``len(result) - 1`` runs."""
+    edge = np.empty(sorted_keys.size + 1, dtype=bool)
+    edge[:1] = edge[-1:] = True
+    np.not_equal(sorted_keys[1:], sorted_keys[:-1], out=edge[1:-1])
+    return edge.nonzero()[0]
+
+
+def _blocks(keys: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique keys (row, bucket, block bit) and their values: sublinear TF,
+    L2-normalised per row and block, so long texts do not drown short ones."""
+    keys = np.sort(keys)
+    runs = _runs(keys)
+    keys = keys[runs[:-1]]
+    val = 1.0 + np.log(runs[1:] - runs[:-1])
+    group = ((keys >> (HASH_BITS + 1)) << 1) | (keys & 1)
+    val /= np.sqrt(np.bincount(group, weights=val * val, minlength=2 * n_rows))[group]
+    return keys, val
+
+
+# ASCII characters for which str.isalpha, isupper, isdigit and isspace hold, as bytes.
+_ASCII_ALPHA, _ASCII_UPPER, _ASCII_DIGIT, _ASCII_SPACE = (
+    bytes(c for c in range(128) if test(chr(c)))
+    for test in (str.isalpha, str.isupper, str.isdigit, str.isspace)
+)
+
+
+def _char_counts(t: str) -> tuple[int, int, int, int, bool]:
+    """How many characters are letters, upper case, alphanumeric and white space, and
+    whether any is a digit, as str.isalpha, isupper, isalnum, isspace and isdigit say.
+
+    ASCII text (most comments) is counted by bytes.translate in C: the per-character
+    Python calls cost ~10 us on a 100-character comment, this ~1 us."""
+    if not t.isascii():
+        return (
+            sum(map(str.isalpha, t)),
+            sum(map(str.isupper, t)),
+            sum(map(str.isalnum, t)),
+            sum(map(str.isspace, t)),
+            any(map(str.isdigit, t)),
+        )
+    b = t.encode("ascii")
+    n = len(b)
+    letters = n - len(b.translate(None, _ASCII_ALPHA))
+    digits = n - len(b.translate(None, _ASCII_DIGIT))
+    upper = n - len(b.translate(None, _ASCII_UPPER))
+    return letters, upper, letters + digits, n - len(b.translate(None, _ASCII_SPACE)), digits > 0
 
 
 def _phones(text: str) -> list[str]:
@@ -303,7 +394,8 @@ def is_shortener(host: str) -> bool:
     return any(".".join(parts[i:]) in SHORTENERS for i in range(len(parts) - 1))
 
 
-def extract(text: object) -> Features:
+def _scan(text: object) -> _Scan:
+    """The per-text half of extraction: what regexes and string methods find in it."""
     norm = normalize(text)
     t = norm.text
     lower = t.lower()
@@ -311,7 +403,7 @@ def extract(text: object) -> Features:
     # Cheap guards skip patterns that cannot match: most comments have no digit, no dot
     # in a word, no "@"; this keeps a verdict well under a millisecond.
     has_dot = "." in lower
-    has_digit = any(map(str.isdigit, t))
+    letters, upper, alnum, spaces, has_digit = _char_counts(t)
     has_at = "@" in t
     maybe_url = has_dot and ("://" in lower or _MAYBE_URL.search(lower) is not None)
     urls = URL_RE.findall(lower) if maybe_url else []
@@ -326,10 +418,8 @@ def extract(text: object) -> Features:
     # model trained on SMS learns "any digit = spam" and flags "still watching in 2015".
     feat_text = _DIGIT_RUN_RE.sub(lambda m: "0" if len(m.group(0)) <= 4 else "00000", feat_text)
 
-    letters = sum(map(str.isalpha, t))
-    upper = sum(map(str.isupper, t))
     n = max(len(t), 1)
-    symbols = len(t) - sum(map(str.isalnum, t)) - sum(map(str.isspace, t))
+    symbols = len(t) - alnum - spaces
     emails = _EMAIL_RE.findall(t) if has_at else []
     text_no_mail = _EMAIL_RE.sub(" ", t) if emails else t
     phones = _phones(text_no_mail) if has_digit else []
@@ -345,60 +435,32 @@ def extract(text: object) -> Features:
     promos = _SELF_PROMO_LC.findall(lower)
     asks = _ASK_LC.findall(lower)
 
-    dense = np.array(
-        [
-            1.0 if hosts or obfuscated else 0.0,
-            np.log1p(len(hosts)) / 2.0,
-            min(len(shorteners), 3) / 3.0,
-            1.0 if suspicious else 0.0,
-            1.0 if obfuscated else 0.0,
-            min(url_chars / n, 1.0),
-            1.0 if videos else 0.0,
-            1.0 if phones else 0.0,
-            1.0 if shortcodes else 0.0,
-            1.0 if emails else 0.0,
-            1.0 if messengers else 0.0,
-            1.0 if money else 0.0,
-            upper / letters if letters >= 8 else 0.0,
-            min(t.count("!") / 5.0, 1.0),
-            min(symbols / n * 4.0, 1.0),
-            min(norm.styled / 5.0, 1.0),
-            min(norm.invisible / 3.0, 1.0),
-            min(norm.confusable_words / 2.0, 1.0),
-            min(norm.spaced_runs / 2.0, 1.0),
-            min(len(pictos) / 5.0, 1.0),
-            min(len(ctas) / 2.0, 1.0),
-            min(len(lures) / 2.0, 1.0),
-            1.0 if promos else 0.0,
-            min(len(asks) / 2.0, 1.0),
-        ]
-    )
-
-    padded = " " + feat_text + " "
-    char_h = char_ngram_hashes(padded)
-    c_idx, c_val = _block(_bucket(np.concatenate(char_h)))
-
-    words = _WORD_RE.findall(feat_text)
-    wh = _word_hashes(words)
-    w_uni = _mix(wh ^ _U64(_SALT_WORD))
-    w_bi = _mix(wh[:-1] * _P + wh[1:] + _U64(_SALT_BIGRAM)) if len(words) > 1 else wh[:0]
-    word_idx = _bucket(w_uni)
-    w_idx, w_val = _block(np.concatenate([word_idx, _bucket(w_bi)]))
-
-    idx = np.concatenate([c_idx, w_idx])
-    val = np.concatenate([c_val, w_val])
-    # Char and word buckets can collide; merge duplicates so the vector is canonical.
-    order = np.argsort(idx, kind="stable")
-    idx, val = idx[order], val[order]
-    if idx.size > 1:
-        first = np.empty(idx.size, dtype=bool)
-        first[0] = True
-        np.not_equal(idx[1:], idx[:-1], out=first[1:])
-        if not first.all():
-            start = np.flatnonzero(first)
-            val = np.add.reduceat(val, start)
-            idx = idx[start]
-
+    dense = [
+        1.0 if hosts or obfuscated else 0.0,
+        _log_links(len(hosts)),
+        min(len(shorteners), 3) / 3.0,
+        1.0 if suspicious else 0.0,
+        1.0 if obfuscated else 0.0,
+        min(url_chars / n, 1.0),
+        1.0 if videos else 0.0,
+        1.0 if phones else 0.0,
+        1.0 if shortcodes else 0.0,
+        1.0 if emails else 0.0,
+        1.0 if messengers else 0.0,
+        1.0 if money else 0.0,
+        upper / letters if letters >= 8 else 0.0,
+        min(t.count("!") / 5.0, 1.0),
+        min(symbols / n * 4.0, 1.0),
+        min(norm.styled / 5.0, 1.0),
+        min(norm.invisible / 3.0, 1.0),
+        min(norm.confusable_words / 2.0, 1.0),
+        min(norm.spaced_runs / 2.0, 1.0),
+        min(len(pictos) / 5.0, 1.0),
+        min(len(ctas) / 2.0, 1.0),
+        min(len(lures) / 2.0, 1.0),
+        1.0 if promos else 0.0,
+        min(len(asks) / 2.0, 1.0),
+    ]
     facts = {
         "links": len(hosts),
         "domains": len({registrable(h) for h in hosts}),
@@ -421,8 +483,75 @@ def extract(text: object) -> Features:
         "promos": len(promos),
         "asks": len(asks),
     }
-    shingles = char_h[CHAR_NGRAMS.index(MINHASH_SHINGLE)]
-    if shingles.size == 0:
-        shingles = char_h[0]
     cues = {"cta": ctas, "lures": lures, "asks": asks}
-    return Features(idx, val, dense, words, word_idx, shingles, hosts, facts, norm, cues)
+    words = _WORD_RE.findall(feat_text)
+    return _Scan(" " + feat_text + " ", words, dense, hosts, facts, norm, cues)
+
+
+@functools.cache
+def _log_links(n: int) -> float:
+    return float(np.log1p(n)) / 2.0
+
+
+def extract(text: object) -> Features:
+    """One text's features: a batch of one, so a text scores the same alone or in a batch."""
+    return extract_batch([text]).features[0]
+
+
+def extract_batch(texts: Sequence[object]) -> FeatureBatch:
+    """Features of many texts. Regexes run per text; all the hashing runs once per batch,
+    because on comments of a hundred characters numpy's per-call overhead, not the
+    arithmetic, was most of the cost of a verdict."""
+    scans = [_scan(t) for t in texts]
+    n = len(scans)
+    c_hash, c_row, c_counts = _char_grams([s.padded for s in scans])
+    w_hash, w_row = _word_grams([s.words for s in scans])
+    # Both blocks go through one mix and one sort: the key is (row, bucket, block bit).
+    mixed = _mix(np.concatenate([c_hash, w_hash]))
+    buckets = _bucket(mixed)
+    keys = (np.concatenate([c_row, w_row]) << (HASH_BITS + 1)) | (buckets << 1)
+    keys[c_hash.size :] |= 1
+    if n <= _INT32_ROWS:  # the sort is most of the batch's hashing, and int32 sorts faster
+        keys = keys.astype(np.int32)
+    keys, val = _blocks(keys, n)
+
+    # Char and word buckets can collide: the two values, adjacent with the char one first,
+    # are added so the vector is canonical.
+    keys >>= 1
+    runs = _runs(keys)
+    if runs.size <= keys.size:
+        val = np.add.reduceat(val, runs[:-1])
+        keys = keys[runs[:-1]]
+    rows = keys >> HASH_BITS
+    idx = (keys & (N_HASH - 1)).astype(np.int64)
+    ptr = np.searchsorted(rows, np.arange(n + 1)).tolist()
+
+    # Shingles are the mixed hashes of one n-gram size (views); a text too short for one
+    # falls back on its smallest n-grams (every padded text has some).
+    k = CHAR_NGRAMS.index(MINHASH_SHINGLE)
+    shingles = [
+        sh if sh.size else short
+        for sh, short in zip(
+            _slices(mixed, sum(map(sum, c_counts[:k])), c_counts[k]),
+            _slices(mixed, 0, c_counts[0]),
+            strict=True,
+        )
+    ]
+    word_idx = _slices(buckets, c_hash.size, [len(s.words) for s in scans])
+    dense = np.array([s.dense for s in scans], dtype=np.float64).reshape(n, N_DENSE)
+    features = [
+        Features(
+            idx[ptr[i] : ptr[i + 1]],
+            val[ptr[i] : ptr[i + 1]],
+            dense[i],
+            s.words,
+            word_idx[i],
+            shingles[i],
+            s.hosts,
+            s.facts,
+            s.norm,
+            s.cues,
+        )
+        for i, s in enumerate(scans)
+    ]
+    return FeatureBatch(features, rows, idx, val, dense)

@@ -6,6 +6,7 @@ The output is what the feature extractor sees; the original text is still used f
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -47,6 +48,49 @@ def _enclosed_letter(cp: int) -> str | None:
     return None
 
 
+_STYLED, _INVISIBLE = 1, 2
+# Printable ASCII is left as it is; everything else goes through _fold_char.
+_PLAIN_ASCII = frozenset(map(chr, range(0x20, 0x7F)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _fold_char(ch: str) -> tuple[str, int]:
+    """What one character of a non-ASCII text becomes, and the trick it undid (0 if none)."""
+    cat = unicodedata.category(ch)
+    if cat == "Cf":
+        return "", _INVISIBLE
+    if cat == "Cc" or cat == "Cs":
+        return " ", 0
+    if ch.isascii():
+        return ch, 0
+    enclosed = _enclosed_letter(ord(ch))
+    if enclosed is not None:
+        return enclosed, _STYLED
+    norm = unicodedata.normalize("NFKC", ch)
+    return norm, _STYLED if norm != ch and norm.isascii() and norm.isalnum() else 0
+
+
+def _fold(text: str) -> tuple[str, int, int]:
+    """Fold a non-ASCII text character by character: (text, styled count, invisible count).
+
+    The work is per distinct character and str.translate does the rest in C: a comment
+    repeats few characters, and a Python loop over all of them was most of normalize().
+    """
+    table: dict[int, str] = {}
+    styled: set[str] = set()
+    invisible: set[str] = set()
+    for ch in set(text) - _PLAIN_ASCII:
+        table[ord(ch)], trick = _fold_char(ch)
+        if trick == _STYLED:
+            styled.add(ch)
+        elif trick == _INVISIBLE:
+            invisible.add(ch)
+    # One linear pass per kind of trick (text.count per character could be quadratic).
+    n_styled = sum(map(styled.__contains__, text)) if styled else 0
+    n_invisible = sum(map(invisible.__contains__, text)) if invisible else 0
+    return text.translate(table), n_styled, n_invisible
+
+
 @dataclass(frozen=True, slots=True)
 class Normalized:
     """Normalised text plus counts of the tricks that were undone (each one is evidence)."""
@@ -82,33 +126,12 @@ def normalize(raw: object) -> Normalized:
     # not an evasion trick: drop it before counting invisible characters.
     text = text.strip("\ufeff \t\r\n")
 
-    out: list[str] = []
-    styled = invisible = 0
     # Fast path: plain ASCII needs only control-character cleaning.
-    chars = text if not text.isascii() else ""
-    if not chars:
-        out.append(_CONTROL.sub(" ", text))
-    for ch in chars:
-        cat = unicodedata.category(ch)
-        if cat == "Cf":
-            invisible += 1
-            continue
-        if cat == "Cc" or cat == "Cs":
-            out.append(" ")
-            continue
-        if ch.isascii():
-            out.append(ch)
-            continue
-        enclosed = _enclosed_letter(ord(ch))
-        if enclosed is not None:
-            styled += 1
-            out.append(enclosed)
-            continue
-        norm = unicodedata.normalize("NFKC", ch)
-        if norm != ch and norm.isascii() and norm.isalnum():
-            styled += 1
-        out.append(norm)
-    text = "".join(out)
+    if text.isascii():
+        text = _CONTROL.sub(" ", text)
+        styled = invisible = 0
+    else:
+        text, styled, invisible = _fold(text)
 
     confusable_words = 0
 

@@ -105,3 +105,47 @@ def test_cheap_guards_never_skip_a_match(text: str) -> None:
         assert "://" in lower or features._MAYBE_URL.search(lower)
     if features._OBFUSCATED_LINK.search(lower):
         assert features._MAYBE_OBFUSCATED.search(lower)
+
+
+BATCH_TEXTS = [
+    "", "a", "ab", "Hello world", "Привет мир", "see http://bit.ly/x now", "x" * 5_000,
+    "sub4sub sub4sub", "𝗪𝗜𝗡", "great song", "great song",
+]  # fmt: skip
+
+
+def test_extract_batch_keeps_texts_apart() -> None:
+    # Every text's features from a batch equal those it gets alone, down to the bit.
+    batch = features.extract_batch(BATCH_TEXTS)
+    assert len(batch.features) == len(BATCH_TEXTS)
+    for text, f in zip(BATCH_TEXTS, batch.features, strict=True):
+        alone = extract(text)
+        assert np.array_equal(f.idx, alone.idx) and np.array_equal(f.val, alone.val)
+        assert np.array_equal(f.dense, alone.dense)
+        assert np.array_equal(f.word_idx, alone.word_idx) and f.words == alone.words
+        assert np.array_equal(f.shingles, alone.shingles) and f.shingles.size > 0
+        assert f.facts == alone.facts and f.hosts == alone.hosts
+        assert np.all(np.diff(f.idx) > 0)  # unique and sorted
+        assert 1.0 - 1e-9 <= np.dot(f.val, f.val) <= 4.0  # one or two unit-norm blocks
+    rows = np.repeat(np.arange(len(BATCH_TEXTS)), [f.idx.size for f in batch.features])
+    assert np.array_equal(batch.rows, rows)
+    assert np.array_equal(batch.idx, np.concatenate([f.idx for f in batch.features]))
+    assert features.extract_batch([]).features == []
+
+
+@given(st.text(max_size=40))
+def test_char_counts_agree_with_str_methods(text: str) -> None:
+    for t in (text, text.encode("ascii", "ignore").decode("ascii")):
+        assert features._char_counts(t) == (
+            sum(map(str.isalpha, t)),
+            sum(map(str.isupper, t)),
+            sum(map(str.isalnum, t)),
+            sum(map(str.isspace, t)),
+            any(map(str.isdigit, t)),
+        )
+
+
+def test_char_counts_every_ascii_character() -> None:
+    for c in map(chr, range(128)):
+        assert features._char_counts(c) == (
+            c.isalpha(), c.isupper(), c.isalnum(), c.isspace(), c.isdigit()
+        )  # fmt: skip

@@ -113,10 +113,58 @@ def test_odd_optional_fields(filt: SpamFilter) -> None:
     filt.learn(rec, is_spam=True, state=SiteState())
 
 
-def test_check_many_matches_check(filt: SpamFilter) -> None:
-    recs = [CommentRecord(text=t) for t in (HAM, SPAM, "", "ok")]
-    many = filt.check_many(recs)
-    assert [v.to_dict() for v in many] == [filt.check(r).to_dict() for r in recs]
+# Texts of every shape the batched hashing has to keep apart: empty and one-character
+# ones (no 4-gram shingle), URLs, digits, non-ASCII, styled and invisible characters.
+VARIED = [
+    HAM, SPAM, "", "ok", "a", " ", "\x00", "Привет, подпишитесь на мой канал",
+    "𝗪𝗜𝗡 𝗙𝗥𝗘𝗘 cash", "fr\u200bee f r e e money", "call 09061701461 or text WIN to 87121",
+    "see www.example.com/a?b=c and http://t.co/x", "I love this ❤️🔥" * 3, "x" * 2_000,
+    "great song", "great song",
+]  # fmt: skip
+
+
+def varied_records() -> list[CommentRecord]:
+    out = []
+    for i, text in enumerate(VARIED):
+        out.append(CommentRecord(text=text))
+        out.append(
+            CommentRecord(
+                text=text, author="visit www.spam.example" if i % 3 else "Ann",
+                email=f"u{i % 4}@mailinator.com", website="bit.ly/x" if i % 2 else None,
+                ip=f"198.51.100.{i % 5}", user_agent="curl/8" if i % 4 == 0 else "Mozilla/5.0",
+                language=("ru", "en", None)[i % 3], seconds_to_submit=float(i % 7),
+            )
+        )  # fmt: skip
+    return out
+
+
+def learned_state(filt: SpamFilter) -> SiteState:
+    state = SiteState()
+    for i, rec in enumerate(varied_records()[::3]):
+        filt.learn(rec, is_spam=bool(i % 2), state=state)
+    return state
+
+
+@pytest.mark.parametrize("with_state", [False, True])
+def test_check_many_matches_check(filt: SpamFilter, with_state: bool) -> None:
+    # check is check_many of one record: the batched hashing must keep records apart.
+    recs = varied_records()
+    state = learned_state(filt) if with_state else None
+    many = filt.check_many(recs, state=state)
+    one_by_one = [filt.check(r, state=state) for r in recs]
+    assert [v.to_dict() for v in many] == [v.to_dict() for v in one_by_one]
+    assert filt.check_many([], state=state) == []
+    if with_state:
+        assert any("on this site" in r.text for v in many for r in v.reasons)
+
+
+def test_margins_match_verdict_scores(filt: SpamFilter) -> None:
+    texts = [r.text for r in varied_records()]
+    margins = filt.margins(texts, chunk=7)
+    scores = [v.score for v in filt.check_many(texts)]
+    assert margins.shape == (len(texts),)
+    # Verdicts add rules to the margin; bare texts get none.
+    assert [round(1 / (1 + math.exp(-m)), 9) for m in margins] == [round(s, 9) for s in scores]
 
 
 def test_thresholds() -> None:
