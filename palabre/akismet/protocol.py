@@ -37,7 +37,8 @@ import dataclasses
 import hashlib
 import io
 import re
-import uuid
+import secrets
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,6 +141,14 @@ def to_record(params: Params) -> CommentRecord:
         honeypot=params.get(honeypot_name) if honeypot_name else None,
         is_reply=(parent not in ("", "0")) or params.get("comment_type").strip() == "reply",
     )
+
+
+def new_guid() -> str:
+    """32 hex digits like a UUID's, but the first 12 are the time in milliseconds: each
+    check's guid then lands at the end of the log's unique index instead of on a random
+    page, which kept the log's writes cheaper as it grows (80 random bits still make a
+    guid unguessable and unique)."""
+    return f"{time.time_ns() // 1_000_000:012x}{secrets.token_hex(10)}"
 
 
 def fingerprint(params: Params) -> str:
@@ -268,7 +277,7 @@ class AkismetService:
                 score=float(verdict.score),
                 reasons=[{"text": r.text, "weight": float(r.weight)} for r in verdict.reasons],
             )
-        guid = uuid.uuid4().hex
+        guid = new_guid()
         self.checks.add(
             CheckLog(
                 guid=guid,

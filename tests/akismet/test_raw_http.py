@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import time
 from urllib.parse import urlencode
 
 import httpx
@@ -43,8 +45,12 @@ def test_exact_bodies_and_guid(raw: httpx.Client, key: str):
     assert_text(raw.post("/1.1/verify-key", data={"api_key": key, "blog": BLOG}), "valid")
     response = raw.post("/1.1/comment-check", data=check_form(key))
     assert_text(response, "false")
-    assert len(response.headers["x-akismet-guid"]) == 32
+    guid = response.headers["x-akismet-guid"]
+    assert re.fullmatch("[0-9a-f]{32}", guid)
     assert "x-akismet-pro-tip" not in response.headers
+    time.sleep(0.002)
+    later = raw.post("/1.1/comment-check", data=check_form(key)).headers["x-akismet-guid"]
+    assert later[:12] > guid[:12]  # time-ordered, so the log's guid index grows at its end
     thanks = "Thanks for making the web a better place."
     assert_text(raw.post("/1.1/submit-ham", data=check_form(key)), thanks)
     assert_text(raw.post("/1.1/submit-spam", data=check_form(key, is_test="1")), thanks)
