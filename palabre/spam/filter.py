@@ -300,6 +300,8 @@ class SpamFilter:
     def _text_reasons(self, f: Features, text_m: float) -> list[Reason]:
         if abs(text_m) < REASON_MIN:
             return []
+        if not f.idx.size:  # only the bias: what a comment starts from before any evidence
+            return [Reason("no comment text", round(text_m, 3))]
         sign = 1.0 if text_m > 0 else -1.0
         # The words pulling hardest the way the text does, strongest first (ties in text
         # order); plain Python: a comment has a few dozen words at most.
@@ -332,7 +334,7 @@ class SpamFilter:
             else:
                 reasons.append(Reason("similar wording was approved on this site", round(dm, 3)))
         sigs, labels = state.memory()
-        if labels.size:
+        if labels.size and f.shingles.size:  # a blank text is close to nothing
             sig = minhash(f.shingles)
             sims = (sigs == sig).mean(axis=1)
             close = sims >= NEAR_DUP
@@ -401,7 +403,8 @@ class SpamFilter:
                 state.n_ham += 1
             for _kind, key in keys:
                 state.count(key, is_spam)
-            state.remember(sig, 1 if is_spam else 0)
+            if f.shingles.size:
+                state.remember(sig, 1 if is_spam else 0)
             state.trim_deltas()
 
 

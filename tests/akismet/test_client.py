@@ -92,6 +92,19 @@ def test_ham_and_every_test_trigger(server: LiveServer, key: str):
         )
 
 
+def test_a_signup_check_without_comment_text_is_not_spam(server: LiveServer, key: str):
+    """Akismet clients check registrations too: comment_type=signup, no comment content.
+    With nothing to read, the text must not count as evidence either way."""
+    with sync_client(server, key) as client:
+        verdict = client.comment_check(
+            user_ip=IP,
+            comment_type="signup",
+            comment_author="Grace Hopper",
+            comment_author_email="grace@example.org",
+        )
+    assert verdict == akismet.CheckResponse.HAM
+
+
 def test_submissions_and_usage_counters(server: LiveServer):
     key = new_key(server)
     with sync_client(server, key, params={"api_key": key}) as client:

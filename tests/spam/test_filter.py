@@ -103,6 +103,20 @@ def test_bad_input_never_crashes(filt: SpamFilter, text: str) -> None:
     assert v.klass in ("ham", "unsure", "spam", "discard")
 
 
+@pytest.mark.parametrize("text", ["", "   ", "\u200b\n"])
+def test_a_blank_text_is_no_evidence(filt: SpamFilter, text: str) -> None:
+    """A check with no text (an Akismet signup check) is judged on what it has: the text
+    block adds nothing, and the reason says so instead of naming a wording."""
+    v = filt.check(CommentRecord(text=text, author="Grace", email="grace@example.org"))
+    assert v.klass == "ham", v
+    assert not any("wording" in r.text for r in v.reasons), v.reasons
+    assert any(r.text == "no comment text" for r in v.reasons), v.reasons
+    state = SiteState()
+    filt.learn(CommentRecord(text=text, author="Spam Bot", email="bot@spam.example"), True, state)
+    other = filt.check(CommentRecord(text=text, author="Ada"), state=state)
+    assert not any("close to" in r.text for r in other.reasons), other.reasons  # nothing to match
+
+
 def test_odd_optional_fields(filt: SpamFilter) -> None:
     rec = CommentRecord(
         text="hello", author="\ud800", email="not-an-email", website="::::", ip="999.1.1.1",
