@@ -488,7 +488,7 @@ def _scan(text: object) -> _Scan:
     # No text, no text features: padding alone hashed to a bucket that training (which has
     # no blank texts) never saw empty, and it called every blank comment "wording typical
     # of spam" (0.999), such as an Akismet signup check, which has no comment content.
-    padded = " " + feat_text + " " if not feat_text.isspace() and feat_text else ""
+    padded = f" {feat_text} " if feat_text.strip() else ""
     return _Scan(padded, words, dense, hosts, facts, norm, cues)
 
 
