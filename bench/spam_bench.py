@@ -39,7 +39,7 @@ from palabre.spam.evaluate import (  # noqa: E402
     protocol_stream,
     train_filter,
 )
-from palabre.spam.features import extract  # noqa: E402
+from palabre.spam.features import extract, without_page_links  # noqa: E402
 from palabre.spam.train import prior_vector  # noqa: E402
 
 
@@ -57,7 +57,8 @@ def prior_only(test_rows: list[Example]) -> dict:
     """The named features at their expert prior weights, no training at all: what the
     model falls back on where its training data is silent. Ranking only (no threshold)."""
     w = prior_vector()[-len(extract("x").dense) :]
-    s = np.array([float(np.dot(w, extract(r.text).dense)) for r in test_rows])
+    texts = [without_page_links(r.text, r.permalink) for r in test_rows]  # as the filter does
+    s = np.array([float(np.dot(w, extract(t).dense)) for t in texts])
     m = metrics(np.array([r.label for r in test_rows]), s, float("inf"))
     return m | {"spam_f1": None, "fpr": None, "recall": None}
 

@@ -301,7 +301,8 @@ class CommentService:
             ip=client.ip,
             user_agent=client.user_agent,
             referrer=client.referrer,
-            permalink=uri,
+            # The page's full address: the filter ignores links to the page itself.
+            permalink=site.origins[0] + uri,
             language=data.language,
             seconds_to_submit=self.rt.tokens.seconds_since_form(data.form_token),
             honeypot=data.honeypot or None,

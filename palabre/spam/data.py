@@ -1,4 +1,10 @@
-"""Reading labelled CSV files (`id,text,label,author,date,source`, label 1 = spam)."""
+"""Reading labelled CSV files (`id,text,label,author,date,source`, label 1 = spam).
+
+An optional `permalink` column gives the address of the page each comment was posted on,
+which the filter gets on a live site (a link to the page itself is not a link, see
+features.without_page_links); rows of the YouTube Spam Collection, whose `source` is
+`youtube:<video>:<video id>`, get their video's address when the column is absent.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ class Example:
     author: str
     source: str
     file: str
+    permalink: str = ""
 
     @property
     def corpus(self) -> str:
@@ -71,6 +78,7 @@ def read_csv(path: str | Path, limit: int | None = None) -> list[Example]:
                         author=row.get("author") or "",
                         source=source,
                         file=p.name,
+                        permalink=(row.get("permalink") or "").strip() or source_page(source),
                     )
                 )
                 if limit is not None and len(out) >= limit:
@@ -80,6 +88,14 @@ def read_csv(path: str | Path, limit: int | None = None) -> list[Example]:
     if not out:
         raise DataError(f"{p}: no rows")
     return out
+
+
+def source_page(source: str) -> str:
+    """The page a `source` names, where it names one: `youtube:<video>:<video id>`."""
+    parts = source.split(":")
+    if len(parts) == 3 and parts[0] == "youtube" and parts[2]:
+        return f"https://www.youtube.com/watch?v={parts[2]}"
+    return ""
 
 
 def read_many(paths: list[str | Path], limit: int | None = None) -> list[Example]:

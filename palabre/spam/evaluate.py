@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .data import MAX_TRAIN_CHARS, Example
+from .features import without_page_links
 from .filter import CommentRecord, SpamFilter
 from .metrics import METRIC_KEYS, metrics, rounded
 from .state import SiteState
@@ -23,11 +24,16 @@ STREAM_CHECKPOINTS = (0, 25, 50, 100, 200)
 
 
 def records(rows: Sequence[Example]) -> list[CommentRecord]:
-    return [CommentRecord(text=r.text, author=r.author or None) for r in rows]
+    return [
+        CommentRecord(text=r.text, author=r.author or None, permalink=r.permalink or None)
+        for r in rows
+    ]
 
 
 def dataset(rows: Sequence[Example], progress: Progress | None = None) -> Dataset:
-    texts = [r.text[:MAX_TRAIN_CHARS] for r in rows]
+    # The filter drops links to the commented page before it looks at a text: so does
+    # training, or the model would learn what such links say from rows it never sees.
+    texts = [without_page_links(r.text, r.permalink)[:MAX_TRAIN_CHARS] for r in rows]
     return Dataset(
         X=featurize(texts, progress),
         y=np.array([r.label for r in rows]),

@@ -29,6 +29,7 @@ from .features import (
     host_of,
     is_shortener,
     registrable,
+    without_page_links,
 )
 from .model import MODEL_DIR, LinearModel, Thresholds
 from .normalize import safe_text
@@ -199,6 +200,7 @@ class SpamFilter:
         self._w = model.w
         self._w_dense = model.w[N_HASH:]
         self._b = model.b
+        self._idf = model.idf
 
     # -- construction --------------------------------------------------------------------
     @classmethod
@@ -235,7 +237,7 @@ class SpamFilter:
     ) -> list[Verdict]:
         th = thresholds or self.model.thresholds
         recs = [_as_record(r) for r in records]
-        batch = extract_batch([r.text for r in recs])
+        batch = extract_batch([without_page_links(r.text, r.permalink) for r in recs], self._idf)
         terms = self._model_terms(batch)
         return [
             self._verdict(rec, f, *t, state, th)
@@ -248,7 +250,9 @@ class SpamFilter:
         for i in range(0, len(texts), chunk):
             out += [
                 text_m + dense_m
-                for text_m, dense_m, _ in self._model_terms(extract_batch(texts[i : i + chunk]))
+                for text_m, dense_m, _ in self._model_terms(
+                    extract_batch(texts[i : i + chunk], self._idf)
+                )
             ]
         return np.array(out, dtype=np.float64) + self._b
 
@@ -378,7 +382,7 @@ class SpamFilter:
         if state is None:
             raise ValueError("learn() needs the SiteState of the site that made the decision")
         rec = _as_record(rec)
-        batch = extract_batch([rec.text])
+        batch = extract_batch([without_page_links(rec.text, rec.permalink)], self._idf)
         f = batch.features[0]
         text_m, dense_m, _ = self._model_terms(batch)[0]
         y = 1.0 if is_spam else 0.0

@@ -302,6 +302,19 @@ def test_a_genuine_comment_passes_the_filter(filtered: LiveServer, page: str):
         assert row["spam_class"] == "ham" and row["spam_score"] < 0.5
 
 
+def test_quoting_the_pages_own_address_is_not_a_link(filtered: LiveServer, page: str):
+    text = "Read it twice; the part on the budget vote is the key."
+    with filtered.client() as client:
+        ids = [
+            post(client, page, text=body).json()["id"]
+            for body in (text, f"{text} {SITE_ORIGIN}{page}", f"{text} https://elsewhere.example/x")
+        ]
+    plain, quoting, elsewhere = (filtered.runtime.store.comments.get(i) for i in ids)
+    assert quoting["spam_score"] == pytest.approx(plain["spam_score"])
+    assert elsewhere["spam_score"] > plain["spam_score"]
+    assert "1 link" in str(elsewhere["spam_reasons"]) and "link" not in str(quoting["spam_reasons"])
+
+
 def test_obvious_spam_is_held_with_reasons_stored(filtered: LiveServer, page: str):
     server = filtered
     with server.client() as client:

@@ -7,6 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from palabre.spam.cli import DEFAULT_TRAIN_FILES, spam_cli, train_command
+from palabre.spam.data import read_csv
 from palabre.spam.metrics import METRIC_KEYS
 
 from .conftest import spam_data
@@ -104,3 +105,19 @@ def test_card_command_is_the_same_whichever_entry_point_ran_it() -> None:
         == "palabre spam train --data-dir /data --file 'my file.csv' --lambda 1e-06 "
         "--limit 50 --out /tmp/m"
     )
+
+
+def test_the_page_of_each_row(tmp_path: Path) -> None:
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        "id,text,label,author,date,source,permalink\n"
+        "1,hi,0,,,youtube:Psy:9bZkp7q19f0,\n"
+        "2,hi,0,,,blog,https://blog.example/post-1\n"
+        "3,hi,0,,,sms,\n"
+    )
+    pages = [r.permalink for r in read_csv(rows)]
+    assert pages == [
+        "https://www.youtube.com/watch?v=9bZkp7q19f0",
+        "https://blog.example/post-1",
+        "",
+    ]

@@ -153,3 +153,35 @@ def test_char_counts_every_ascii_character() -> None:
         assert features._char_counts(c) == (
             c.isalpha(), c.isupper(), c.isalnum(), c.isspace(), c.isdigit()
         )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("url", "key"),
+    [
+        ("https://www.youtube.com/watch?v=KQ6zr6kCPj8&t=2m19s", "youtube:KQ6zr6kCPj8"),
+        ("http://youtu.be/9bZkp7q19f0\ufeff", "youtube:9bZkp7q19f0"),
+        ("https://m.youtube.com/shorts/abcDEF123", "youtube:abcDEF123"),
+        ("https://www.example.com/news/story/?utm_source=x#c5", "example.com/news/story"),
+        ("example.com/news/story.", "example.com/news/story"),
+        ("/news/story", None),  # no host: cannot say which site
+        ("https://www.youtube.com/", None),
+    ],
+)
+def test_page_key(url: str, key: str | None) -> None:
+    assert features.page_key(url) == key
+
+
+def test_links_to_the_page_itself_are_dropped_and_others_kept() -> None:
+    video = "https://www.youtube.com/watch?v=KQ6zr6kCPj8"
+    shared = 'LMFAO - Party Rock Anthem: <a href="https://youtu.be/KQ6zr6kCPj8">x</a> :D'
+    assert "youtu" not in features.without_page_links(shared, video)
+    stamp = '<a href="http://www.youtube.com/watch?v=KQ6zr6kCPj8&amp;t=2m19s">2:19</a> best'
+    assert "youtube" not in features.without_page_links(stamp, video)
+    other = "great, now watch mine https://youtu.be/AAAAAAAAAAA"
+    assert features.without_page_links(other, video) == other
+    article = "https://news.example.com/2026/story"
+    text = "as the piece says (news.example.com/2026/story?ref=x) but see spam.example/2026/story"
+    out = features.without_page_links(text, article)
+    assert "news.example.com" not in out and "spam.example/2026/story" in out
+    assert features.without_page_links(text, None) == text
+    assert features.without_page_links(text, "/2026/story") == text

@@ -196,3 +196,19 @@ def test_cue_reasons_quote_the_matched_words(filt: SpamFilter) -> None:
     assert "call to action: “check out”, “subscribe”" in texts(v)
     assert "lure words: “free”, “win”" in texts(v)
     assert "promotes the author's own channel, page or site" in texts(v)
+
+
+def test_a_link_to_the_page_itself_is_not_a_link(filt: SpamFilter) -> None:
+    page = "https://news.example.com/2026/11/budget-vote"
+    plain = filt.check(CommentRecord(text="Worth reading twice, the budget part especially."))
+    quoting = CommentRecord(
+        text=f"Worth reading twice, the budget part especially. {page}", permalink=page
+    )
+    assert filt.check(quoting).score == pytest.approx(plain.score)
+    elsewhere = CommentRecord(
+        text="Worth reading twice, the budget part especially. https://cheap-pills.example/x",
+        permalink=page,
+    )
+    verdict = filt.check(elsewhere)
+    assert verdict.score > plain.score
+    assert any(r.text == "1 link" for r in verdict.reasons)
