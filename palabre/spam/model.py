@@ -14,7 +14,9 @@ from .features import N_FEATURES, N_HASH
 MODEL_DIR = Path(__file__).with_name("model")
 WEIGHTS_FILE = "weights.npz"
 CARD_FILE = "model_card.json"
-FORMAT_VERSION = 1
+# 2 added the IDF weights; version 1 files (no IDF) still load.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ class LinearModel:
     b: float
     thresholds: Thresholds
     card: dict = field(default_factory=dict)
+    idf: np.ndarray | None = None  # float64 (N_HASH,), float16 values; None: plain TF
 
     @property
     def w_dense(self) -> np.ndarray:
@@ -64,6 +67,8 @@ class LinearModel:
     def model_id(self) -> str:
         h = hashlib.sha256(self.w.astype(np.float32).tobytes())
         h.update(np.float64(self.b).tobytes())
+        if self.idf is not None:
+            h.update(self.idf.astype(np.float16).tobytes())
         return h.hexdigest()[:16]
 
     def save(self, directory: Path = MODEL_DIR) -> Path:
@@ -71,14 +76,23 @@ class LinearModel:
         # float16 halves the file; the rounding (3 significant digits) is far below what
         # matters for a regularised linear model, and the card metrics are measured after it.
         nz = np.flatnonzero(self.w)
-        np.savez_compressed(
-            directory / WEIGHTS_FILE,
-            version=np.int64(FORMAT_VERSION),
-            n_features=np.int64(N_FEATURES),
-            idx=nz.astype(np.int32),
-            w=self.w[nz].astype(np.float16),
-            b=np.float64(self.b),
-        )
+        arrays = {
+            "version": np.int64(FORMAT_VERSION),
+            "n_features": np.int64(N_FEATURES),
+            "idx": nz.astype(np.int32),
+            "w": self.w[nz].astype(np.float16),
+            "b": np.float64(self.b),
+        }
+        if self.idf is not None:
+            # Buckets never seen in training share one value (the largest): store the rest.
+            unseen = float(self.idf.max())
+            seen = np.flatnonzero(self.idf != unseen)
+            arrays |= {
+                "idf_idx": seen.astype(np.int32),
+                "idf": self.idf[seen].astype(np.float16),
+                "idf_unseen": np.float64(unseen),
+            }
+        np.savez_compressed(directory / WEIGHTS_FILE, **arrays)
         card = dict(self.card)
         card["thresholds"] = asdict(self.thresholds)
         card["format_version"] = FORMAT_VERSION
@@ -90,8 +104,9 @@ class LinearModel:
 
     def quantized(self) -> LinearModel:
         """The model exactly as it will be after save/load (float16 weights)."""
+        idf = None if self.idf is None else self.idf.astype(np.float16).astype(np.float64)
         return LinearModel(
-            self.w.astype(np.float16).astype(np.float64), self.b, self.thresholds, self.card
+            self.w.astype(np.float16).astype(np.float64), self.b, self.thresholds, self.card, idf
         )
 
     @classmethod
@@ -102,10 +117,14 @@ class LinearModel:
                 f"no spam model in {directory}: run `palabre spam train` to build one"
             )
         with np.load(wpath, allow_pickle=False) as z:
-            if int(z["version"]) != FORMAT_VERSION or int(z["n_features"]) != N_FEATURES:
+            if int(z["version"]) not in READABLE_VERSIONS or int(z["n_features"]) != N_FEATURES:
                 raise ValueError(f"{wpath}: model format does not match this code; retrain")
             w = np.zeros(N_FEATURES, dtype=np.float64)
             w[z["idx"]] = z["w"].astype(np.float64)
             b = float(z["b"])
+            idf = None
+            if "idf" in z:
+                idf = np.full(N_HASH, float(z["idf_unseen"]))
+                idf[z["idf_idx"]] = z["idf"].astype(np.float64)
         card = json.loads(cpath.read_text())
-        return cls(w, b, Thresholds(**card["thresholds"]), card)
+        return cls(w, b, Thresholds(**card["thresholds"]), card, idf)

@@ -4,10 +4,12 @@ import numpy as np
 
 from palabre.spam.data import read_csv
 from palabre.spam.evaluate import dataset
-from palabre.spam.features import N_FEATURES, N_HASH
+from palabre.spam.features import N_FEATURES, N_HASH, extract
 from palabre.spam.train import (
+    featurize,
     fit_calibration,
     fit_linear,
+    idf_weights,
     one_se_lambda,
     platt_scaling,
     prior_vector,
@@ -82,3 +84,15 @@ def test_calibration_is_the_median_group_not_the_odd_one() -> None:
     assert abs(slope - 3.0) < 0.3 and abs(offset) < 0.3
     one_class = np.zeros(10, dtype=int)
     assert fit_calibration(np.arange(10.0), one_class, one_class) == (1.0, 0.0)
+
+
+def test_idf_weighs_rare_ngrams_above_common_ones() -> None:
+    texts = ["the cat sat", "the dog ran", "the bird flew", "a cat again"]
+    idf = idf_weights(featurize(texts))
+    the, cat, bird = (int(extract(w).word_idx[0]) for w in ("the", "cat", "bird"))
+    unseen = int(extract("zyxwvut").word_idx[0])
+    assert idf[the] < idf[cat] < idf[bird] < idf[unseen]
+    # Featurised with it, "the" weighs less in a text than "cat" does.
+    f = extract("the cat", idf)
+    val = dict(zip(f.idx.tolist(), f.val.tolist(), strict=True))
+    assert val[the] < val[cat]
