@@ -78,9 +78,11 @@ _EMAIL_RE = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,5}")
 # Candidates only; _phones() keeps those that look dialable, not view counts ("857.482.940").
 _PHONE_RE = re.compile(r"(?<![\w+.,])\+?\d(?:[\d\-\s()]{0,3}\d){8,14}(?![\w.,])")
 _SHORTCODE_RE = re.compile(r"(?<![\w.,:/£$€-])\d{5,6}(?![\w.,:/%])")
+# Each messenger also as Russian-language spam writes it; the Chinese names stand alone,
+# since \b finds no edge between two CJK characters ("加微信": add on WeChat).
 _MESSENGER_RE = re.compile(
     r"(?i)\b(?:whats\s?app|watsapp|telegram|wa\.me|t\.me|viber|kik|snapchat|skype|wechat|"
-    r"line\s?id|signal\s+app)\b"
+    r"line\s?id|signal\s+app|ватсап\w*|вотсап\w*|телеграм\w*|телеге|вайбер\w*)\b|微信|电报"
 )
 _MONEY_RE = re.compile(
     r"(?i)[£$€₹₦]\s?\d|\d\s?[£$€₹₦]|\b\d[\d,.]{0,20}\s?(?:usd|dollars?|pounds?|euros?|gbp|btc)\b"
@@ -98,7 +100,10 @@ _CTA_RE = re.compile(
 _LURE_RE = re.compile(
     r"(?i)\b(?:free|win|won|winner|prize|cash|earn|money|offer|deal|discount|bonus|gift|"
     r"award|guaranteed|urgent|limited|cheap|income|profit|loan|credit|bitcoin|crypto|"
-    r"investment|gratuit|gratis|kostenlos|ganhe|gana)\b"
+    r"investment|gratuit|gratis|kostenlos|ganhe|gana|"
+    # The same lures in Russian, the commonest non-Latin script of comment spam.
+    r"бесплатн\w*|выигр\w*|заработ\w*|деньг\w*|приз|призы|бонус\w*|скидк\w*|кредит\w*|"
+    r"доход\w*|халяв\w*)\b"
 )
 _SELF_PROMO_RE = re.compile(
     r"(?i)\b(?:my|our|mon|ma|mes|mi|mis|meu|minha|mein\w*|il\s+mio|la\s+mia|m[oó]j|moja|"

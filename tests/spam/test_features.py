@@ -185,3 +185,18 @@ def test_links_to_the_page_itself_are_dropped_and_others_kept() -> None:
     assert "news.example.com" not in out and "spam.example/2026/story" in out
     assert features.without_page_links(text, None) == text
     assert features.without_page_links(text, "/2026/story") == text
+
+
+@pytest.mark.parametrize(
+    ("text", "messenger", "lure"),
+    [
+        ("Заработок от 5000 руб в день, пиши в телеграм", 1.0, 0.5),
+        ("Бесплатно! Пишите на вотсап, бонус каждому", 1.0, 1.0),
+        ("加微信 abc12345 免费领取", 1.0, 0.0),
+        ("Отличная статья, спасибо автору за подробный разбор.", 0.0, 0.0),
+    ],
+)
+def test_messengers_and_lures_in_russian_and_chinese(text: str, messenger: float, lure: float):
+    dense = extract(text).dense
+    assert dense[DENSE_NAMES.index("messenger")] == messenger
+    assert dense[DENSE_NAMES.index("lure")] == lure
