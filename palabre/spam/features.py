@@ -440,8 +440,10 @@ def without_page_links(text: str, permalink: str | None) -> str:
     video's timestamp links, a reader pointing at the article. Yet as links they looked
     like the commonest spam trick: in leave-one-video-out tests, 8 of the 18 honest
     YouTube comments scored as spam were such self-links (docs/spam-filter.md)."""
-    key = page_key(permalink) if permalink else None
-    if key is None:
+    # Records are untrusted: anything but two strings (a text of bytes, a page that is a
+    # number) is left as it is, for normalize() to make safe.
+    key = page_key(permalink) if isinstance(permalink, str) and permalink else None
+    if key is None or not isinstance(text, str):
         return text
     # Cheap guard: a link to the page must contain its last path segment or video id.
     needle = key.rsplit("/", 1)[-1].rsplit(":", 1)[-1].lower()

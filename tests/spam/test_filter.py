@@ -121,10 +121,14 @@ def test_odd_optional_fields(filt: SpamFilter) -> None:
     rec = CommentRecord(
         text="hello", author="\ud800", email="not-an-email", website="::::", ip="999.1.1.1",
         user_agent="", language="xx-YY", seconds_to_submit=float("nan"), honeypot="",
+        permalink="http://[::1/page",
     )  # fmt: skip
     v = filt.check(rec, state=SiteState())
     assert 0.0 <= v.score <= 1.0
     filt.learn(rec, is_spam=True, state=SiteState())
+    for text, page in ((b"see https://example.com/a", "https://example.com/a"), ("x", 42)):
+        odd = CommentRecord(text=text, permalink=page)  # type: ignore[arg-type]
+        assert 0.0 <= filt.check(odd).score <= 1.0
 
 
 # Texts of every shape the batched hashing has to keep apart: empty and one-character
