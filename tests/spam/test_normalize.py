@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+import sys
+
 import pytest
 
 from palabre.spam.normalize import MAX_CHARS, normalize
@@ -53,3 +56,12 @@ def test_long_input_truncated() -> None:
     n = normalize("word " * 1_000_000)
     assert n.truncated
     assert len(n.text) <= MAX_CHARS
+
+
+def test_white_space_is_what_str_split_and_re_agree_on() -> None:
+    # normalize() collapses white space with str.split(); the training data were once
+    # normalised with re's \s, and a model must see the same text whichever was used.
+    ws = re.compile(r"\s")
+    points = (chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    assert [c for c in points if bool(ws.fullmatch(c)) != c.isspace()] == []
+    assert normalize(" a\u00a0\u2003b\x1c c\u3000\n").text == "a b c"
