@@ -200,8 +200,7 @@ class SpamFilter:
         self._w = model.w
         self._w_dense = model.w[N_HASH:]
         self._b = model.b
-        # float32 holds the float16-rounded IDF exactly, in half the memory of float64.
-        self._idf = None if model.idf is None else model.idf.astype(np.float32)
+        self._idf = model.idf
 
     # -- construction --------------------------------------------------------------------
     @classmethod

@@ -58,7 +58,9 @@ class LinearModel:
     b: float
     thresholds: Thresholds
     card: dict = field(default_factory=dict)
-    idf: np.ndarray | None = None  # float64 (N_HASH,), float16 values; None: plain TF
+    # (N_HASH,), float16 values: float32 once quantized or loaded (exact, half the memory
+    # of float64); None: plain TF.
+    idf: np.ndarray | None = None
 
     @property
     def w_dense(self) -> np.ndarray:
@@ -104,7 +106,7 @@ class LinearModel:
 
     def quantized(self) -> LinearModel:
         """The model exactly as it will be after save/load (float16 weights)."""
-        idf = None if self.idf is None else self.idf.astype(np.float16).astype(np.float64)
+        idf = None if self.idf is None else self.idf.astype(np.float16).astype(np.float32)
         return LinearModel(
             self.w.astype(np.float16).astype(np.float64), self.b, self.thresholds, self.card, idf
         )
@@ -124,7 +126,7 @@ class LinearModel:
             b = float(z["b"])
             idf = None
             if "idf" in z:
-                idf = np.full(N_HASH, float(z["idf_unseen"]))
-                idf[z["idf_idx"]] = z["idf"].astype(np.float64)
+                idf = np.full(N_HASH, float(z["idf_unseen"]), dtype=np.float32)
+                idf[z["idf_idx"]] = z["idf"]
         card = json.loads(cpath.read_text())
         return cls(w, b, Thresholds(**card["thresholds"]), card, idf)
