@@ -52,6 +52,14 @@ def test_self_promotion(text: str) -> None:
     assert extract(text).dense[PROMO] == 1.0
 
 
+@pytest.mark.parametrize(
+    "text", ["This is my favorite song ever", "one of my favourite videos", "my fav track <3"]
+)
+def test_a_favourite_is_not_self_promotion(text: str) -> None:
+    assert extract(text).dense[PROMO] == 0.0
+
+
+
 def test_short_numbers_share_one_shape_long_ones_keep_theirs() -> None:
     a, b = extract("still watching in 2015"), extract("still watching in 1999")
     assert np.array_equal(a.idx, b.idx)
