@@ -84,8 +84,13 @@ _MESSENGER_RE = re.compile(
     r"(?i)\b(?:whats\s?app|watsapp|telegram|wa\.me|t\.me|viber|kik|snapchat|skype|wechat|"
     r"line\s?id|signal\s+app|ватсап\w*|вотсап\w*|телеграм\w*|телеге|вайбер\w*)\b|微信|电报"
 )
+# Amounts in the currencies of the countries with the most comment spam too, not only
+# those of the English-language training corpora ("5000 рублей в день", "R$ 300", "¥8000").
+_CURRENCY_SIGNS = "£$€₹₦₽¥₩₺₱₴₫元円"
 _MONEY_RE = re.compile(
-    r"(?i)[£$€₹₦]\s?\d|\d\s?[£$€₹₦]|\b\d[\d,.]{0,20}\s?(?:usd|dollars?|pounds?|euros?|gbp|btc)\b"
+    rf"(?i)[{_CURRENCY_SIGNS}]\s?\d|\d\s?[{_CURRENCY_SIGNS}]"
+    r"|\b\d[\d,.]{0,20}\s?(?:usd|dollars?|pounds?|euros?|gbp|btc|rupees?|pesos?|naira|reais|"
+    r"yen|yuan|lira|rubles?|roubles?|руб\w*)\b"
 )
 # Calls to action and lures: the shared core of spam in every genre (SMS "call now / claim
 # your prize", comment "check out / subscribe to my channel", e-mail "click here / order").

@@ -59,7 +59,6 @@ def test_a_favourite_is_not_self_promotion(text: str) -> None:
     assert extract(text).dense[PROMO] == 0.0
 
 
-
 def test_short_numbers_share_one_shape_long_ones_keep_theirs() -> None:
     a, b = extract("still watching in 2015"), extract("still watching in 1999")
     assert np.array_equal(a.idx, b.idx)
@@ -208,3 +207,18 @@ def test_messengers_and_lures_in_russian_and_chinese(text: str, messenger: float
     dense = extract(text).dense
     assert dense[DENSE_NAMES.index("messenger")] == messenger
     assert dense[DENSE_NAMES.index("lure")] == lure
+
+
+@pytest.mark.parametrize(
+    ("text", "money"),
+    [
+        ("Заработок от 5000 рублей в день", 1.0),
+        ("Ganhe R$ 300 por dia", 1.0),
+        ("日赚500元", 1.0),
+        ("gana 1000 pesos diarios", 1.0),
+        ("still watching in 2015, 3 years later", 0.0),
+        ("Отличная статья, 10 из 10", 0.0),
+    ],
+)
+def test_money_in_other_currencies(text: str, money: float) -> None:
+    assert extract(text).dense[DENSE_NAMES.index("money")] == money
