@@ -16,8 +16,8 @@ HAM = akismet.CheckResponse.HAM
 # A borderline comment: the shipped filter lets it through (ham or unsure), but one
 # submit-spam of it is enough to push a near-identical copy over the spam threshold.
 REPORTED = {
-    "comment_content": "Great post, I learned a lot. I write about similar topics on my own "
-    "blog at http://mikes-home-tips.example/ when you get a chance.",
+    "comment_content": "Great post, I learned a lot. More tips like these at "
+    "http://mikes-home-tips.example/ when you get a chance.",
     "comment_author": "Mike Porter",
     "comment_author_email": "mike@mikes-home-tips.example",
     "comment_author_url": "http://mikes-home-tips.example/",

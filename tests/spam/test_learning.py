@@ -6,16 +6,18 @@ import pytest
 
 from palabre.spam import CommentRecord, SiteState, SpamFilter
 
+# A borderline comment: friendly, and with the author's website, but no link, contact or
+# self-promotion in the text, so the shipped model lets it through until a site's labels
+# say otherwise. (Self-promotion such as "I make videos too, visit my page" is held as
+# spam from the start: docs/spam-filter.md, "The shipped model".)
 BORDER = CommentRecord(
-    text="Nice video! I make videos about cooking too, would love it if you visited my "
-    "page and told me what you think",
+    text="Nice video! I cook too, would love it if you told me what you think of my recipes",
     author="Chef Tony",
     website="http://tonys-kitchen.example",
     ip="203.0.113.7",
 )
 NEAR = CommentRecord(
-    text="Nice video!! I make videos about cooking too, would love it if you visited my "
-    "page and tell me what you think",
+    text="Nice video!! I cook too, would love it if you tell me what you think of my recipes",
     author="Tony",
     ip="203.0.113.8",
 )
