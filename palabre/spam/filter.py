@@ -237,7 +237,7 @@ class SpamFilter:
     ) -> list[Verdict]:
         th = thresholds or self.model.thresholds
         recs = [_as_record(r) for r in records]
-        batch = extract_batch([without_page_links(r.text, r.permalink) for r in recs], self._idf)
+        batch = self._extract(recs)
         terms = self._model_terms(batch)
         return [
             self._verdict(rec, f, *t, state, th)
@@ -255,6 +255,11 @@ class SpamFilter:
                 )
             ]
         return np.array(out, dtype=np.float64) + self._b
+
+    def _extract(self, recs: Sequence[CommentRecord]) -> FeatureBatch:
+        """Features as training saw them: links to the page itself dropped, n-grams
+        weighed by the model's IDF."""
+        return extract_batch([without_page_links(r.text, r.permalink) for r in recs], self._idf)
 
     def _model_terms(self, batch: FeatureBatch) -> list[tuple[float, float, list[float]]]:
         """Per text: the hashed block's margin, the dense block's, and each dense feature's
@@ -382,7 +387,7 @@ class SpamFilter:
         if state is None:
             raise ValueError("learn() needs the SiteState of the site that made the decision")
         rec = _as_record(rec)
-        batch = extract_batch([without_page_links(rec.text, rec.permalink)], self._idf)
+        batch = self._extract([rec])
         f = batch.features[0]
         text_m, dense_m, _ = self._model_terms(batch)[0]
         y = 1.0 if is_spam else 0.0
